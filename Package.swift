@@ -1,0 +1,106 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Every Swift target of ours builds in Swift 6 mode with the same strictness.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "upscaled",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "upscaled", targets: ["upscaled"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // C at the edges: the installed libraries, and one shim for what Swift cannot call.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .target(name: "CUpscaledShims", dependencies: ["CVips"], cSettings: [.define("_GNU_SOURCE")]),
+
+        // Pure decisions: no I/O, no C.
+        .target(
+            name: "UpscaledCore",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict),
+        // The Linux edge: inotify, sd_notify, the journal, atomic file operations.
+        .target(
+            name: "UpscaledLinux",
+            dependencies: [
+                "UpscaledCore", "CSystemd", "CUpscaledShims",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict),
+        // Engines: the local libvips engine (and later the Stability AI engines).
+        .target(
+            name: "UpscaledEngines",
+            dependencies: [
+                "UpscaledCore", "UpscaledLinux", "CUpscaledShims",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict),
+        // The daemon's services and the pipeline that files every input exactly once.
+        .target(
+            name: "UpscaledDaemon",
+            dependencies: [
+                "UpscaledCore", "UpscaledLinux", "UpscaledEngines",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "upscaled",
+            dependencies: [
+                "UpscaledDaemon", "UpscaledCore", "UpscaledLinux", "UpscaledEngines",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict),
+
+        // Test support: temp roots, real images, a NOTIFY_SOCKET listener, the daemon as a subprocess.
+        .target(
+            name: "UpscaledTestSupport",
+            dependencies: [
+                "UpscaledCore", "UpscaledLinux", "UpscaledEngines", "CUpscaledShims",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "UpscaledCoreTests",
+            dependencies: ["UpscaledCore", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "UpscaledLinuxTests",
+            dependencies: ["UpscaledLinux", "UpscaledCore", "UpscaledTestSupport",
+                           .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "UpscaledEnginesTests",
+            dependencies: ["UpscaledEngines", "UpscaledCore", "UpscaledTestSupport",
+                           .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "UpscaledIntegrationTests",
+            dependencies: ["UpscaledTestSupport", "UpscaledCore", "UpscaledDaemon",
+                           .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,81 @@
+/* Non-variadic front doors for the C calls Swift cannot make, and the Linux declarations that
+ * Swift's Glibc module hides because it is built without _GNU_SOURCE.
+ * Every symbol is prefixed `upscaled_` so none squats on libvips' or glibc's names. */
+#ifndef CUPSCALED_SHIMS_H
+#define CUPSCALED_SHIMS_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <vips/vips.h>
+
+/* ---- libvips ---- */
+
+/** VIPS_INIT (a macro) plus the daemon-wide settings: untrusted loaders blocked, a small operation
+ *  cache, `concurrency` worker threads per pipeline. Returns 0 on success. */
+int upscaled_vips_start(const char *_Nonnull argv0, int concurrency);
+
+/** Opens an image lazily (header only until pixels are needed).
+ *  `sequential` selects VIPS_ACCESS_SEQUENTIAL; decoding errors are fatal (fail_on=error). */
+VipsImage *_Nullable upscaled_vips_open(const char *_Nonnull path, bool sequential);
+
+/** An int header field, or `fallback` when the image does not carry it. */
+int upscaled_vips_get_int(VipsImage *_Nonnull image, const char *_Nonnull name, int fallback);
+/** A string header field copied into `buffer` (NUL-terminated); false when absent. */
+bool upscaled_vips_get_string(VipsImage *_Nonnull image, const char *_Nonnull name,
+                              char *_Nonnull buffer, size_t size);
+bool upscaled_vips_has_alpha(VipsImage *_Nonnull image);
+int upscaled_vips_bands(VipsImage *_Nonnull image);
+bool upscaled_vips_has_field(VipsImage *_Nonnull image, const char *_Nonnull name);
+
+int upscaled_vips_autorot(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out);
+/** Enlarges by (hscale, vscale) with vips_resize. Note: for scale > 1 libvips 8.14 uses its
+ *  bicubic interpolator whatever kernel is named; we name it bicubic. */
+int upscaled_vips_resize(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out,
+                         double hscale, double vscale);
+/** Enlarges with vips_affine and a named interpolator ("bicubic", "lbb", "nohalo", "bilinear"). */
+int upscaled_vips_affine_enlarge(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out,
+                                 double hscale, double vscale, const char *_Nonnull interpolator);
+/** Flattens alpha onto white: for formats that cannot hold alpha (JPEG). */
+int upscaled_vips_flatten_white(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out);
+/** Removes any alpha band beyond the colour bands. */
+int upscaled_vips_drop_alpha(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out);
+
+/** Encoders writing to an open file descriptor (streamed: the image is never held whole). */
+int upscaled_vips_save_png_fd(VipsImage *_Nonnull in, int fd, int compression, bool filter_all);
+int upscaled_vips_save_jpeg_fd(VipsImage *_Nonnull in, int fd, int quality);
+int upscaled_vips_save_webp_fd(VipsImage *_Nonnull in, int fd, int quality, bool lossless);
+/** Any format libvips knows, chosen by `suffix` (".tif", ".gif", …); for tests and tools. */
+int upscaled_vips_save_file(VipsImage *_Nonnull in, const char *_Nonnull path);
+
+/** A deterministic test picture: smooth gradients plus texture, `bands` 1–4, 8 or 16 bit. */
+VipsImage *_Nullable upscaled_vips_test_pattern(int width, int height, int bands, bool sixteen_bit);
+/** A copy of `in` with an int field set (e.g. "orientation"). */
+VipsImage *_Nullable upscaled_vips_with_int(VipsImage *_Nonnull in, const char *_Nonnull name, int value);
+/** A copy of `in` with a blob field set (e.g. "icc-profile-data", "exif-data"). */
+VipsImage *_Nullable upscaled_vips_with_blob(VipsImage *_Nonnull in, const char *_Nonnull name,
+                                             const void *_Nonnull data, size_t length);
+/** The length of a blob field, 0 when absent. */
+size_t upscaled_vips_blob_length(VipsImage *_Nonnull image, const char *_Nonnull name);
+/** Average absolute difference per sample between two same-sized images (for quality checks). */
+int upscaled_vips_mean_abs_diff(VipsImage *_Nonnull a, VipsImage *_Nonnull b, double *_Nonnull out);
+/** Shrinks with vips_resize (used to measure resampler quality by round trip). */
+int upscaled_vips_shrink(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out, double scale);
+VipsImage *_Nullable upscaled_vips_cmyk_pattern(int width, int height);
+
+/** The calling thread's last libvips error, copied (the global buffer races); free with g_free. */
+char *_Nullable upscaled_vips_error_copy(void);
+void upscaled_vips_error_clear(void);
+void upscaled_vips_unref(VipsImage *_Nullable image);
+void upscaled_free(void *_Nullable pointer);
+/** Releases per-thread libvips state: call when a thread that used libvips is about to exit. */
+void upscaled_vips_thread_shutdown(void);
+
+/* ---- Linux ---- */
+extern const unsigned int upscaled_RENAME_NOREPLACE;
+extern const int upscaled_O_TMPFILE;
+int upscaled_renameat2(int olddirfd, const char *_Nonnull oldpath, int newdirfd,
+                       const char *_Nonnull newpath, unsigned int flags);
+/** An eventfd (non-blocking, close-on-exec) used to wake a thread blocked in poll(2). */
+int upscaled_eventfd(void);
+
+#endif

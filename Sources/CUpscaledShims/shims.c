@@ -1,0 +1,220 @@
+#ifndef _GNU_SOURCE
+#error You must define _GNU_SOURCE (Package.swift cSettings)
+#endif
+#include "CUpscaledShims.h"
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+
+int upscaled_vips_start(const char *argv0, int concurrency) {
+    if (VIPS_INIT(argv0) != 0) return -1;
+    vips_block_untrusted_set(TRUE);   /* PDF, SVG, Matlab, ImageMagick-backed… never from an inbox */
+    vips_cache_set_max(0);            /* a daemon sees each file once: caching only holds memory */
+    vips_cache_set_max_mem(0);
+    vips_concurrency_set(concurrency > 0 ? concurrency : 1);
+    return 0;
+}
+
+VipsImage *upscaled_vips_open(const char *path, bool sequential) {
+    return vips_image_new_from_file(path,
+        "access", sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM,
+        "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+}
+
+int upscaled_vips_get_int(VipsImage *image, const char *name, int fallback) {
+    int value;
+    if (vips_image_get_typeof(image, name) == 0) return fallback;
+    if (vips_image_get_int(image, name, &value) != 0) { vips_error_clear(); return fallback; }
+    return value;
+}
+
+bool upscaled_vips_get_string(VipsImage *image, const char *name, char *buffer, size_t size) {
+    const char *value = NULL;
+    if (vips_image_get_typeof(image, name) == 0) return false;
+    if (vips_image_get_string(image, name, &value) != 0 || !value) { vips_error_clear(); return false; }
+    snprintf(buffer, size, "%s", value);
+    return true;
+}
+
+bool upscaled_vips_has_alpha(VipsImage *image) { return vips_image_hasalpha(image); }
+int upscaled_vips_bands(VipsImage *image) { return image->Bands; }
+
+bool upscaled_vips_has_field(VipsImage *image, const char *name) {
+    return vips_image_get_typeof(image, name) != 0;
+}
+
+int upscaled_vips_autorot(VipsImage *in, VipsImage **out) { return vips_autorot(in, out, NULL); }
+
+int upscaled_vips_resize(VipsImage *in, VipsImage **out, double hscale, double vscale) {
+    return vips_resize(in, out, hscale, "vscale", vscale, "kernel", VIPS_KERNEL_CUBIC, NULL);
+}
+
+int upscaled_vips_affine_enlarge(VipsImage *in, VipsImage **out, double hscale, double vscale,
+                                 const char *interpolator) {
+    VipsInterpolate *interp = vips_interpolate_new(interpolator);
+    if (!interp) return -1;
+    int rc = vips_affine(in, out, hscale, 0.0, 0.0, vscale, "interpolate", interp,
+                         "extend", VIPS_EXTEND_COPY, NULL);
+    g_object_unref(interp);
+    return rc;
+}
+
+int upscaled_vips_flatten_white(VipsImage *in, VipsImage **out) {
+    double white[4] = {255, 255, 255, 255};
+    int colour = in->Bands - 1;
+    if (in->Type == VIPS_INTERPRETATION_RGB16 || in->Type == VIPS_INTERPRETATION_GREY16)
+        for (int i = 0; i < 4; i++) white[i] = 65535;
+    VipsArrayDouble *background = vips_array_double_new(white, colour > 0 ? colour : 1);
+    int rc = vips_flatten(in, out, "background", background, NULL);
+    vips_area_unref(VIPS_AREA(background));
+    return rc;
+}
+
+int upscaled_vips_drop_alpha(VipsImage *in, VipsImage **out) {
+    int colour = (in->Bands == 2 || in->Bands == 4) ? in->Bands - 1 : in->Bands;
+    return vips_extract_band(in, out, 0, "n", colour, NULL);
+}
+
+
+int upscaled_vips_save_png_fd(VipsImage *in, int fd, int compression, bool filter_all) {
+    VipsTarget *target = vips_target_new_to_descriptor(fd);
+    if (!target) return -1;
+    int rc = vips_pngsave_target(in, target, "compression", compression,
+        "filter", filter_all ? VIPS_FOREIGN_PNG_FILTER_ALL : VIPS_FOREIGN_PNG_FILTER_NONE, NULL);
+    g_object_unref(target);
+    return rc;
+}
+
+int upscaled_vips_save_jpeg_fd(VipsImage *in, int fd, int quality) {
+    VipsTarget *target = vips_target_new_to_descriptor(fd);
+    if (!target) return -1;
+    int rc = vips_jpegsave_target(in, target, "Q", quality, NULL);
+    g_object_unref(target);
+    return rc;
+}
+
+int upscaled_vips_save_webp_fd(VipsImage *in, int fd, int quality, bool lossless) {
+    VipsTarget *target = vips_target_new_to_descriptor(fd);
+    if (!target) return -1;
+    int rc = vips_webpsave_target(in, target, "Q", quality, "lossless", lossless, NULL);
+    g_object_unref(target);
+    return rc;
+}
+
+int upscaled_vips_save_file(VipsImage *in, const char *path) {
+    return vips_image_write_to_file(in, path, NULL);
+}
+
+VipsImage *upscaled_vips_test_pattern(int width, int height, int bands, bool sixteen_bit) {
+    VipsImage *t[8] = {0};
+    VipsImage *result = NULL;
+    VipsObject *scope = VIPS_OBJECT(vips_image_new());
+    /* x gradient, y gradient, and a deterministic texture (sum of sines via xyz) */
+    if (vips_xyz(&t[0], width, height, NULL)) goto done;               /* 2 bands: x, y */
+    if (vips_extract_band(t[0], &t[1], 0, NULL)) goto done;
+    if (vips_extract_band(t[0], &t[2], 1, NULL)) goto done;
+    double gx = 255.0 / (width > 1 ? width - 1 : 1), gy = 255.0 / (height > 1 ? height - 1 : 1);
+    if (vips_linear1(t[1], &t[3], gx, 0, NULL)) goto done;
+    if (vips_linear1(t[2], &t[4], gy, 0, NULL)) goto done;
+    if (vips_math(t[1], &t[5], VIPS_OPERATION_MATH_SIN, NULL)) goto done;  /* degrees: slow waves */
+    {
+        VipsImage *ch[4] = {t[3], t[4], NULL, NULL};
+        VipsImage *mix = NULL, *wave = NULL, *alpha = NULL;
+        if (vips_linear1(t[5], &wave, 60, 128, NULL)) goto done;
+        vips_object_local(scope, wave);
+        if (vips_add(t[3], t[4], &mix, NULL)) goto done;
+        vips_object_local(scope, mix);
+        if (vips_linear1(mix, &alpha, 0.5, 0, NULL)) goto done;
+        vips_object_local(scope, alpha);
+        ch[2] = wave; ch[3] = alpha;
+        VipsImage *joined = NULL;
+        if (bands == 1 || bands == 2) {
+            VipsImage *grey[2] = {wave, t[3]};
+            if (vips_bandjoin(grey, &joined, bands, NULL)) goto done;
+        } else {
+            if (vips_bandjoin(ch, &joined, bands, NULL)) goto done;
+        }
+        vips_object_local(scope, joined);
+        VipsImage *cast = NULL;
+        if (sixteen_bit) {
+            VipsImage *wide = NULL;
+            if (vips_linear1(joined, &wide, 257, 0, NULL)) goto done;
+            vips_object_local(scope, wide);
+            if (vips_cast(wide, &cast, VIPS_FORMAT_USHORT, NULL)) goto done;
+        } else if (vips_cast(joined, &cast, VIPS_FORMAT_UCHAR, NULL)) goto done;
+        vips_object_local(scope, cast);
+        VipsInterpretation kind = bands <= 2 ? (sixteen_bit ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W)
+                                             : (sixteen_bit ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB);
+        VipsImage *copied = NULL;
+        if (vips_copy(cast, &copied, "interpretation", kind, NULL)) goto done;
+        /* materialise, so the result is independent of the scope */
+        result = vips_image_copy_memory(copied);
+        g_object_unref(copied);
+    }
+done:
+    for (int i = 0; i < 8; i++) if (t[i]) g_object_unref(t[i]);
+    g_object_unref(scope);
+    return result;
+}
+
+VipsImage *upscaled_vips_cmyk_pattern(int width, int height) {
+    VipsImage *rgb = upscaled_vips_test_pattern(width, height, 4, false);
+    if (!rgb) return NULL;
+    VipsImage *copied = NULL, *result = NULL;
+    if (vips_copy(rgb, &copied, "interpretation", VIPS_INTERPRETATION_CMYK, NULL) == 0) {
+        result = vips_image_copy_memory(copied);
+        g_object_unref(copied);
+    }
+    g_object_unref(rgb);
+    return result;
+}
+
+VipsImage *upscaled_vips_with_int(VipsImage *in, const char *name, int value) {
+    VipsImage *out = NULL;
+    if (vips_copy(in, &out, NULL)) return NULL;
+    vips_image_set_int(out, name, value);
+    return out;
+}
+
+VipsImage *upscaled_vips_with_blob(VipsImage *in, const char *name, const void *data, size_t length) {
+    VipsImage *out = NULL;
+    if (vips_copy(in, &out, NULL)) return NULL;
+    vips_image_set_blob_copy(out, name, data, length);
+    return out;
+}
+
+size_t upscaled_vips_blob_length(VipsImage *image, const char *name) {
+    const void *data = NULL; size_t length = 0;
+    if (vips_image_get_typeof(image, name) == 0) return 0;
+    if (vips_image_get_blob(image, name, &data, &length) != 0) { vips_error_clear(); return 0; }
+    return length;
+}
+
+int upscaled_vips_mean_abs_diff(VipsImage *a, VipsImage *b, double *out) {
+    VipsImage *d = NULL, *m = NULL;
+    int rc = vips_subtract(a, b, &d, NULL);
+    if (rc == 0) rc = vips_abs(d, &m, NULL);
+    if (rc == 0) rc = vips_avg(m, out, NULL);
+    if (d) g_object_unref(d);
+    if (m) g_object_unref(m);
+    return rc;
+}
+
+int upscaled_vips_shrink(VipsImage *in, VipsImage **out, double scale) {
+    return vips_resize(in, out, scale, "kernel", VIPS_KERNEL_LANCZOS3, NULL);
+}
+
+char *upscaled_vips_error_copy(void) { return vips_error_buffer_copy(); }
+void upscaled_vips_error_clear(void) { vips_error_clear(); }
+void upscaled_vips_unref(VipsImage *image) { if (image) g_object_unref(image); }
+void upscaled_free(void *pointer) { g_free(pointer); }
+void upscaled_vips_thread_shutdown(void) { vips_thread_shutdown(); }
+
+const unsigned int upscaled_RENAME_NOREPLACE = RENAME_NOREPLACE;
+const int upscaled_O_TMPFILE = O_TMPFILE;
+int upscaled_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                       unsigned int flags) {
+    return renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+int upscaled_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }

@@ -1,0 +1,91 @@
+import SystemPackage
+
+/// Everything the daemon can be told, with the defaults a newcomer gets. Built from the TOML
+/// file and then the command-line flags (flags win); `validate()` gives one clear message.
+public struct DaemonConfig: Sendable, Equatable {
+    /// What happens to an original once its result is durable in the outbox.
+    public enum AfterSuccess: String, Sendable, Codable, CaseIterable { case archive, delete }
+    /// What to do with an animated GIF or WebP: refuse it, or upscale its first frame.
+    public enum Animated: String, Sendable, Codable, CaseIterable {
+        case refuse
+        case firstFrame = "first-frame"
+    }
+
+    public var root: FilePath
+    public var engine: String = "local"
+    public var target: UpscaleTarget = .scale(2)
+    public var outputFormat: OutputFormat = .png
+    /// zlib level 0–9 for PNG results. 1 with all row filters is the measured sweet spot
+    /// (docs/PERFORMANCE.md): about ImageMagick's size at a fraction of its time.
+    public var pngCompression: Int = 1
+    public var pngFilterAll: Bool = true
+    public var jpegQuality: Int = 92
+    public var webpQuality: Int = 90
+    public var workers: Int = 2
+    /// How long a file written in place must stay unchanged before it is taken, in milliseconds.
+    public var quietWindowMilliseconds: Int = 1000
+    public var afterSuccess: AfterSuccess = .archive
+    /// Inputs whose header declares more pixels than this are refused before decoding.
+    public var maxInputPixels: Int = 50_000_000
+    /// Results larger than this are refused before any work (a 2x of the largest input is 4x pixels).
+    public var maxOutputPixels: Int = 400_000_000
+    public var animated: Animated = .refuse
+    public var ignoreSuffixes: [String] = []
+    public var logLevel: String = "info"
+
+    public init(root: FilePath) {
+        self.root = root
+    }
+
+    public static let engines = ["local"]
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// The folders under the root.
+    public var inbox: FilePath { root.appending("inbox") }
+    public var outbox: FilePath { root.appending("outbox") }
+    public var quarantine: FilePath { root.appending("quarantine") }
+    public var failed: FilePath { root.appending("failed") }
+    public var archive: FilePath { root.appending("archive") }
+    /// Our private state: on the inbox's own filesystem, so a claim is one `rename(2)`.
+    public var stateDirectory: FilePath { inbox.appending(".upscaled") }
+    public var claims: FilePath { stateDirectory.appending("claims") }
+    public var journal: FilePath { stateDirectory.appending("journal") }
+    public var statusFile: FilePath { stateDirectory.appending("status.json") }
+
+    /// Checks every value and names the key and the accepted range when one is wrong.
+    public func validate() throws(ConfigError) {
+        guard Self.engines.contains(engine) else {
+            throw ConfigError("engine '\(engine)' is not known; use one of: \(Self.engines.joined(separator: ", "))")
+        }
+        switch target {
+        case .scale(let s):
+            guard UpscaleTarget.scaleRange.contains(s) else {
+                throw ConfigError("scale \(s) is out of range; use a factor from 2 to 8")
+            }
+        case .fitWidth(let w):
+            guard (1...100_000).contains(w) else { throw ConfigError("width \(w) is out of range; use 1 to 100000") }
+        case .fitHeight(let h):
+            guard (1...100_000).contains(h) else { throw ConfigError("height \(h) is out of range; use 1 to 100000") }
+        }
+        guard (0...9).contains(pngCompression) else { throw ConfigError("png_compression \(pngCompression) is out of range; use 0 to 9") }
+        guard (1...100).contains(jpegQuality) else { throw ConfigError("jpeg_quality \(jpegQuality) is out of range; use 1 to 100") }
+        guard (1...100).contains(webpQuality) else { throw ConfigError("webp_quality \(webpQuality) is out of range; use 1 to 100") }
+        guard (1...64).contains(workers) else { throw ConfigError("workers \(workers) is out of range; use 1 to 64") }
+        guard (0...3_600_000).contains(quietWindowMilliseconds) else {
+            throw ConfigError("quiet_window_ms \(quietWindowMilliseconds) is out of range; use 0 to 3600000")
+        }
+        guard maxInputPixels > 0 else { throw ConfigError("max_input_pixels must be positive") }
+        guard maxOutputPixels > 0 else { throw ConfigError("max_output_pixels must be positive") }
+        guard Self.logLevels.contains(logLevel) else {
+            throw ConfigError("log_level '\(logLevel)' is not known; use one of: \(Self.logLevels.joined(separator: ", "))")
+        }
+        guard !root.isEmpty else { throw ConfigError("root must not be empty") }
+    }
+}
+
+/// A configuration or command-line mistake, said in one line.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

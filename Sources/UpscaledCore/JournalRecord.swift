@@ -1,0 +1,38 @@
+/// One job's entry in the on-disk journal, rewritten (atomically, fsynced) at each step so a
+/// crash at any instant is resumed or rolled back at the next start without losing or
+/// duplicating the file. See docs/ARCHITECTURE.md for what replay does in each state.
+public struct JournalRecord: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable {
+        /// The original has been (or is about to be) renamed into the claims folder.
+        case claimed
+        /// The result is durable in a temp file and is being linked to `destination` in the outbox.
+        case committingOutput
+        /// The original is being moved to `failed/` or `quarantine/` at `destination`, sidecar first.
+        case filingFailure
+    }
+
+    public var id: String
+    public var state: State
+    /// The inbox-relative path of the original, exact bytes in base64.
+    public var relativePathBase64: String
+    /// The same path for humans (lossy for non-UTF-8 names).
+    public var relativePath: String
+    /// The name of the claimed original inside the claims folder.
+    public var claimName: String
+    /// Root-relative path (base64 bytes) of the output or failure destination, once chosen.
+    public var destinationBase64: String?
+    /// The inode of the result file, so replay can tell our output from a file that merely has its name.
+    public var outputInode: UInt64?
+    public var createdAt: String
+
+    public init(id: String, state: State, relativePathBase64: String, relativePath: String, claimName: String,
+                destinationBase64: String? = nil, createdAt: String) {
+        self.id = id
+        self.state = state
+        self.relativePathBase64 = relativePathBase64
+        self.relativePath = relativePath
+        self.claimName = claimName
+        self.destinationBase64 = destinationBase64
+        self.createdAt = createdAt
+    }
+}

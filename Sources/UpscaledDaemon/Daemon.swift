@@ -1,0 +1,99 @@
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+import SystemPackage
+import UpscaledCore
+import UpscaledEngines
+import UpscaledLinux
+
+/// Assembles and runs the daemon: folders, journal recovery, engine, watcher, start-up scan,
+/// `READY=1`, then the service group until SIGTERM/SIGINT.
+public enum Daemon {
+    /// Runs until a graceful shutdown (or, with `once`, until the inbox has been processed).
+    public static func run(loader: ConfigLoader, config: DaemonConfig, once: Bool, logger: Logger) async throws {
+        let layout = FolderLayout(config: config)
+        try layout.prepare()
+        let notifier = SystemdNotifier()
+        let io = NIOThreadPool(numberOfThreads: 2)
+        io.start()
+
+        let engine = try makeEngine(config)
+        let runner = JobRunner(layout: layout, engine: engine, io: io, logger: logger)
+        let report = try await io.runIfActive { runner.recover() }
+        for problem in report.problems { logger.warning("recovery: \(problem)") }
+        if report.putBack + report.finished + report.discarded > 0 {
+            logger.notice("recovered after an interrupted run: \(report.finished) finished, \(report.putBack) returned to the inbox")
+        }
+
+        let status = StatusBoard(file: layout.statusFile, notifier: notifier, engine: engine.name,
+                                 target: "\(config.target.summary) \(engine.summary)")
+        let pipeline = Pipeline(runner: runner, io: io, layout: layout, status: status, config: config,
+                                logger: logger, retriesDeferred: !once)
+        logger.info("upscaled starting", metadata: [
+            "upscaled.root": "\(config.root.display)", "upscaled.engine": "\(engine.name)",
+            "upscaled.target": "\(config.target.summary)", "upscaled.workers": "\(config.workers)",
+        ])
+
+        if once {
+            status.set(state: .working, mode: "once")
+            await pipeline.scan(reason: "processing the inbox once")
+            async let workers: Void = pipeline.runWorkers()
+            await pipeline.waitUntilIdle()
+            await pipeline.stop()
+            await workers
+        } else {
+            // The watch exists before the scan: nothing dropped in between can be missed.
+            let watcher: InboxWatcher
+            do {
+                watcher = try InboxWatcher(inbox: layout.inbox, ignore: IgnoreRules(extraSuffixes: config.ignoreSuffixes))
+            } catch {
+                throw ConfigError(InboxWatcher.limitMessage(error))
+            }
+            watcher.start()
+            await pipeline.scan(reason: "start-up scan")
+            status.set(state: .idle, mode: "inotify")
+            notifier.ready(status: status.flushNow().line)
+            logger.info("ready: watching \(layout.inbox.display) (\(watcher.watchCount) folder(s))")
+
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: PipelineService(pipeline: pipeline)),
+                .init(service: InboxService(watcher: watcher, pipeline: pipeline, logger: logger)),
+                .init(service: ReloadService(loader: loader, notifier: notifier, status: status, logger: logger) { newConfig in
+                    await pipeline.update(config: newConfig)
+                    engine.update(config: newConfig)
+                    status.set(state: .idle, engine: engine.name, target: "\(newConfig.target.summary) \(engine.summary)")
+                    LogLevelSwitch.shared.level = Logger.Level(rawValue: newConfig.logLevel) ?? .info
+                    var notes: [String] = []
+                    if newConfig.root != config.root { notes.append("root") }
+                    if newConfig.workers != config.workers { notes.append("workers") }
+                    if newConfig.engine != config.engine { notes.append("engine") }
+                    return notes.isEmpty ? nil : "changes to \(notes.joined(separator: ", ")) take effect after a restart"
+                }),
+            ]
+            if let interval = notifier.watchdogInterval() {
+                services.append(.init(service: WatchdogService(notifier: notifier, interval: interval)))
+            }
+            services.append(.init(service: StoppingAnnouncer(notifier: notifier, status: status)))
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
+        await engine.shutdown()
+        status.set(state: .stopped)
+        status.flushNow()
+        status.drainWrites()
+        let final = await pipeline.counters
+        try? await io.shutdownGracefully()
+        logger.info("stopped: done \(final.done), failed \(final.failed), quarantined \(final.quarantined)")
+    }
+
+    static func makeEngine(_ config: DaemonConfig) throws -> any UpscaleEngine & EngineReconfigurable {
+        switch config.engine {
+        case "local":
+            return try LocalEngine(settings: LocalEngineSettings(config: config), threads: config.workers)
+        default:
+            throw ConfigError("engine '\(config.engine)' is not available")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import SystemPackage
+import UpscaledCore
+import UpscaledLinux
+
+/// The folders under the root, created and checked at start so a wrong root or a permission
+/// problem is one clear message before anything is touched.
+public struct FolderLayout: Sendable {
+    public let root: FilePath
+    public let inbox: FilePath
+    public let outbox: FilePath
+    public let quarantine: FilePath
+    public let failed: FilePath
+    public let archive: FilePath
+    public let claims: FilePath
+    public let journal: FilePath
+    public let statusFile: FilePath
+
+    public init(config: DaemonConfig) {
+        root = config.root
+        inbox = config.inbox
+        outbox = config.outbox
+        quarantine = config.quarantine
+        failed = config.failed
+        archive = config.archive
+        claims = config.claims
+        journal = config.journal
+        statusFile = config.statusFile
+    }
+
+    /// Creates every folder (mode 0755; our state folder 0700) and checks each is writable.
+    public func prepare() throws(ConfigError) {
+        for folder in [inbox, outbox, quarantine, failed, archive] {
+            do {
+                try FileOperations.makeDirectories(folder)
+                try FileOperations.checkWritable(folder)
+            } catch {
+                throw ConfigError("cannot use folder \(folder.display): \(error)")
+            }
+        }
+        for folder in [claims, journal] {
+            do {
+                try FileOperations.makeDirectories(folder, mode: 0o700)
+                try FileOperations.checkWritable(folder)
+            } catch {
+                throw ConfigError("cannot create the state folder \(folder.display): \(error)")
+            }
+        }
+    }
+
+    /// `base/relative`, where `relative` may be empty.
+    func join(_ base: FilePath, _ relative: FilePath) -> FilePath {
+        relative.isEmpty ? base : base.appending(relative.components)
+    }
+
+    /// A root-relative rendering for logs and journal records.
+    func rootRelative(_ path: FilePath) -> FilePath {
+        var copy = path
+        if copy.removePrefix(root) { return copy }
+        return path
+    }
+}

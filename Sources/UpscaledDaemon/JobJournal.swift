@@ -1,0 +1,57 @@
+import Foundation
+import SystemPackage
+import UpscaledCore
+import UpscaledLinux
+
+/// The on-disk job journal: one small JSON file per job in `inbox/.upscaled/journal/`, replaced
+/// atomically and fsynced at every step. Blocking: call it from an I/O thread.
+public struct JobJournal: Sendable {
+    public let directory: FilePath
+
+    public init(directory: FilePath) { self.directory = directory }
+
+    func path(_ id: String) -> FilePath { directory.appending("\(id).json") }
+
+    public func write(_ record: JournalRecord) throws(SystemCallError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(record)) ?? Data()
+        try FileOperations.writeAtomically(Array(data), to: path(record.id))
+    }
+
+    public func remove(_ id: String) throws(SystemCallError) {
+        try FileOperations.removeIfPresent(path(id))
+        try FileOperations.syncDirectory(directory)
+    }
+
+    /// Every record left by an earlier run; unreadable ones are reported, not guessed at.
+    public func all() throws(SystemCallError) -> (records: [JournalRecord], unreadable: [FilePath]) {
+        var records: [JournalRecord] = []
+        var unreadable: [FilePath] = []
+        for entry in try FileOperations.listDirectory(directory) {
+            let file = directory.appending(entry.name)
+            if entry.name.bytes.starts(with: Array(TempFile.hiddenPrefix.utf8)) {
+                try? FileOperations.removeIfPresent(file)          // a write interrupted by a crash
+                continue
+            }
+            guard entry.name.extension == "json" else { continue }
+            if let bytes = try? FileOperations.readAll(file),
+               let record = try? JSONDecoder().decode(JournalRecord.self, from: Data(bytes)) {
+                records.append(record)
+            } else {
+                unreadable.append(file)
+            }
+        }
+        return (records.sorted { $0.createdAt < $1.createdAt }, unreadable)
+    }
+}
+
+extension FilePath {
+    /// Base64 of the exact path bytes, for JSON.
+    var base64: String { Data(bytes).base64EncodedString() }
+
+    init?(base64: String) {
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        self.init(bytes: Array(data))
+    }
+}

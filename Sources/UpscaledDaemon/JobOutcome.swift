@@ -1,0 +1,29 @@
+import SystemPackage
+import UpscaledCore
+
+/// How one job ended, from the pipeline's point of view.
+public enum JobOutcome: Sendable, Equatable {
+    /// The result is durable in the outbox; the original is archived or deleted.
+    case done(output: FilePath)
+    /// The original is in `failed/` with a sidecar.
+    case failed(code: String, reason: String)
+    /// The original is in `quarantine/` with a sidecar.
+    case quarantined(code: String, reason: String)
+    /// The original is back in the inbox (or was never taken): try again after a pause.
+    case deferred(reason: String)
+    /// The file was gone before it could be claimed (moved away, deleted, claimed by a twin event).
+    case vanished
+}
+
+/// What a job reads at its start; the pipeline replaces it as a whole on reload.
+public struct JobSettings: Sendable, Equatable {
+    public var target: UpscaleTarget
+    public var outputFormat: OutputFormat
+    public var afterSuccess: DaemonConfig.AfterSuccess
+
+    public init(config: DaemonConfig) {
+        target = config.target
+        outputFormat = config.outputFormat
+        afterSuccess = config.afterSuccess
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import NIOPosix
+import SystemPackage
+import UpscaledCore
+import UpscaledEngines
+import UpscaledLinux
+
+/// Carries one file through its life: claim, upscale, file. Every step that moves a user's
+/// file is a single `rename(2)` or `link(2)` that never replaces anything, preceded by a
+/// fsynced journal record, so a crash at any instant is resumed or rolled back by
+/// `JobRunner+Recovery` and no file is ever lost or filed twice.
+///
+/// Blocking file work runs on the `io` thread pool; the engine brings its own threads.
+public final class JobRunner: Sendable {
+    let layout: FolderLayout
+    let journal: JobJournal
+    let engine: any UpscaleEngine
+    let io: NIOThreadPool
+    let logger: Logger
+
+    public init(layout: FolderLayout, engine: any UpscaleEngine, io: NIOThreadPool, logger: Logger) {
+        self.layout = layout
+        self.journal = JobJournal(directory: layout.journal)
+        self.engine = engine
+        self.io = io
+        self.logger = logger
+    }
+
+    /// A claimed original: renamed into the claims folder under a job id.
+    struct Claim: Sendable {
+        var record: JournalRecord
+        var relative: FilePath
+        var path: FilePath
+        var status: FileOperations.Status
+    }
+
+    /// Runs `body` on an I/O thread.
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await io.runIfActive(body)
+    }
+
+    /// Processes the file at inbox-relative `relative`.
+    public func process(_ relative: FilePath, settings: JobSettings) async -> JobOutcome {
+        let started = ContinuousClock.now
+        var log = logger
+        log[metadataKey: "upscaled.file"] = "\(relative.display)"
+        let claim: Claim
+        do {
+            guard let claimed = try await blocking({ try self.claim(relative) }) else { return .vanished }
+            claim = claimed
+        } catch {
+            log.warning("could not claim \(relative.display): \(error)")
+            return .deferred(reason: "cannot claim \(relative.display): \(error)")
+        }
+        log[metadataKey: "upscaled.job"] = "\(claim.record.id)"
+        let outcome = await run(claim, settings: settings, log: log)
+        let seconds = (ContinuousClock.now - started).seconds
+        var meta: Logger.Metadata = ["upscaled.engine": "\(engine.name)", "upscaled.duration_s": "\(String(format: "%.3f", seconds))"]
+        switch outcome {
+        case .done(let output):
+            meta["upscaled.outcome"] = "done"
+            meta["upscaled.output"] = "\(layout.rootRelative(output).display)"
+            log.info("upscaled \(relative.display) → \(layout.rootRelative(output).display)", metadata: meta)
+        case .failed(let code, let reason):
+            meta["upscaled.outcome"] = "failed"
+            meta["upscaled.reason"] = "\(code)"
+            log.warning("failed \(relative.display): \(reason)", metadata: meta)
+        case .quarantined(let code, let reason):
+            meta["upscaled.outcome"] = "quarantined"
+            meta["upscaled.reason"] = "\(code)"
+            log.warning("quarantined \(relative.display): \(reason)", metadata: meta)
+        case .deferred(let reason):
+            meta["upscaled.outcome"] = "deferred"
+            log.notice("put back \(relative.display): \(reason)", metadata: meta)
+        case .vanished:
+            break
+        }
+        return outcome
+    }
+
+    private func run(_ claim: Claim, settings: JobSettings, log: Logger) async -> JobOutcome {
+        let name = claim.relative.display
+        // Not a regular file: never opened, never followed.
+        if claim.status.kind != .regular {
+            let what: String
+            switch claim.status.kind {
+            case .symlink: what = "a symbolic link; links are not followed (copy the file itself into the inbox)"
+            case .other(let kind): what = "\(kind), not a regular file"
+            default: what = "not a regular file"
+            }
+            return await fileAway(claim, failure: UpscaleFailure(code: "not-a-regular-file", reason: "\(name) is \(what)"))
+        }
+        // The type is decided by content, not by name.
+        let sniffed: SniffResult
+        do {
+            sniffed = ImageFormat.sniff(try await blocking { try FileOperations.readHead(claim.path, count: ImageFormat.sniffLength) })
+        } catch {
+            return await putBack(claim, reason: "cannot read it: \(error)")
+        }
+        let format: ImageFormat
+        switch sniffed {
+        case .empty:
+            return await fileAway(claim, failure: UpscaleFailure(code: "empty", reason: "\(name) is empty (0 bytes)"))
+        case .unsupported(let what):
+            return await fileAway(claim, failure: UpscaleFailure(
+                code: "not-an-image",
+                reason: "\(name) is \(what); supported: PNG, JPEG, WebP, GIF, TIFF, HEIF, AVIF, JPEG XL"))
+        case .image(let f):
+            format = f
+        }
+        let outputFormat = settings.outputFormat.resolved(for: format)
+        let outDirectory = layout.join(layout.outbox, claim.relative.removingLastComponent())
+        let temp: TempFile
+        do {
+            temp = try await blocking {
+                try FileOperations.makeDirectories(outDirectory)
+                return try TempFile.create(in: outDirectory)
+            }
+        } catch {
+            return await putBack(claim, reason: "cannot write to \(outDirectory.display): \(error)")
+        }
+        let request = UpscaleRequest(input: claim.path, displayName: name, inputFormat: format,
+                                     outputFormat: outputFormat, target: settings.target)
+        let result: UpscaleResult
+        do {
+            result = try await engine.upscale(request, into: temp)
+        } catch {
+            temp.close(committed: false)
+            switch error.disposition {
+            case .failInput: return await fileAway(claim, failure: error)
+            case .quarantine: return await fileAway(claim, failure: error, quarantine: true)
+            case .retryLater: return await putBack(claim, reason: error.reason)
+            }
+        }
+        do {
+            let output = try await blocking {
+                try self.commit(claim, temp: temp, result: result, outputName: claim.relative.lastComponent!,
+                                outDirectory: outDirectory, afterSuccess: settings.afterSuccess)
+            }
+            return output.map { .done(output: $0) } ?? .deferred(reason: "it changed while it was being read")
+        } catch let pending as DisposalPending {
+            log.error("the result is in \(pending.output.display) but the original stays claimed until the next start: \(pending.cause)")
+            return .done(output: pending.output)
+        } catch let failure as UpscaleFailure {
+            return await fileAway(claim, failure: failure)
+        } catch {
+            return await putBack(claim, reason: "cannot file the result: \(error)")
+        }
+    }
+
+    private func fileAway(_ claim: Claim, failure: UpscaleFailure, quarantine: Bool = false) async -> JobOutcome {
+        do {
+            try await blocking { try self.fileAway(claim, failure: failure, quarantine: quarantine) }
+            return quarantine ? .quarantined(code: failure.code, reason: failure.reason)
+                              : .failed(code: failure.code, reason: failure.reason)
+        } catch {
+            return await putBack(claim, reason: "cannot move it to \(quarantine ? "quarantine" : "failed"): \(error)")
+        }
+    }
+
+    private func putBack(_ claim: Claim, reason: String) async -> JobOutcome {
+        do {
+            try await blocking { try self.putBack(claim) }
+        } catch {
+            // The original stays in the claims folder with its journal record: the next start
+            // puts it back. It is not lost.
+            logger.error("could not put \(claim.relative.display) back into the inbox: \(error); it is safe in \(claim.path.display) and returns at the next start")
+        }
+        return .deferred(reason: reason)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}

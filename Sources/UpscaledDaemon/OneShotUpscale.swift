@@ -1,0 +1,69 @@
+import SystemPackage
+import UpscaledCore
+import UpscaledEngines
+import UpscaledLinux
+
+/// One file upscaled in the foreground (`upscaled upscale IN [OUT]`), with the same engine,
+/// checks and atomic, never-overwriting write as the daemon.
+public enum OneShotUpscale {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func run(input: FilePath, output: FilePath?, config: DaemonConfig) async throws -> FilePath {
+        guard let status = try FileOperations.statusIfPresent(input) else {
+            throw Failure(description: "\(input.display) does not exist")
+        }
+        guard status.kind == .regular else { throw Failure(description: "\(input.display) is not a regular file") }
+        let format: ImageFormat
+        switch ImageFormat.sniff(try FileOperations.readHead(input, count: ImageFormat.sniffLength)) {
+        case .image(let f): format = f
+        case .empty: throw Failure(description: "\(input.display) is empty (0 bytes)")
+        case .unsupported(let what): throw Failure(description: "\(input.display) is \(what), not a supported image")
+        }
+        let engine = try LocalEngine(settings: LocalEngineSettings(config: config), threads: 1)
+        let outputFormat: ImageFormat
+        if let output, let ext = output.extension?.lowercased() {
+            switch ext {
+            case "png": outputFormat = .png
+            case "jpg", "jpeg": outputFormat = .jpeg
+            case "webp": outputFormat = .webp
+            default: throw Failure(description: "cannot write .\(ext); use .png, .jpg or .webp")
+            }
+        } else {
+            outputFormat = config.outputFormat.resolved(for: format)
+        }
+        var directory = output ?? input
+        directory.removeLastComponent()
+        if directory.isEmpty { directory = FilePath(".") }
+        let temp = try TempFile.create(in: directory)
+        var committed = false
+        defer { temp.close(committed: committed) }
+        let request = UpscaleRequest(input: input, displayName: input.display, inputFormat: format,
+                                     outputFormat: outputFormat, target: config.target)
+        let result = try await engine.upscale(request, into: temp)
+        await engine.shutdown()
+        try temp.sync()
+        try ResultVerifier.verify(temp, expectedWidth: result.width, expectedHeight: result.height)
+        if let output {
+            guard try temp.commit(as: output) else {
+                throw Failure(description: "\(output.display) already exists; it is never overwritten")
+            }
+            committed = true
+            try FileOperations.syncDirectory(directory)
+            return output
+        }
+        let base = input.lastComponent!
+        let stem = base.stem + "-upscaled"
+        let named = FilePath.Component(stem + "." + outputFormat.fileExtension) ?? base
+        for attempt in 0..<10_000 {
+            let candidate = directory.appending(OutputNaming.candidate(for: named, newExtension: nil, attempt: attempt))
+            if try temp.commit(as: candidate) {
+                committed = true
+                try FileOperations.syncDirectory(directory)
+                return candidate
+            }
+        }
+        throw Failure(description: "no free name for the result in \(directory.display)")
+    }
+}

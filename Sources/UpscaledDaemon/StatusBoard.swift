@@ -1,0 +1,114 @@
+import Dispatch
+import Foundation
+import Synchronization
+import SystemPackage
+import UpscaledCore
+import UpscaledLinux
+
+/// Keeps systemd's `STATUS=` and the status file (read by `upscaled status`) current without
+/// flooding either: changes are coalesced and published at most every `interval`. When nothing
+/// changes nothing is written, so an idle daemon makes no wake-ups here.
+public final class StatusBoard: Sendable {
+    struct State {
+        var snapshot: StatusSnapshot
+        var lastFlush: ContinuousClock.Instant?
+        var flushScheduled = false
+    }
+
+    private let state: Mutex<State>
+    private let file: FilePath
+    private let notifier: SystemdNotifier
+    private let interval: Duration
+
+    public init(file: FilePath, notifier: SystemdNotifier, engine: String, target: String,
+                interval: Duration = .milliseconds(500)) {
+        let now = WallClock.iso8601()
+        self.state = Mutex(State(snapshot: StatusSnapshot(
+            pid: getpid(), state: .starting, mode: "inotify", engine: engine, target: target,
+            startedAt: now, updatedAt: now)))
+        self.file = file
+        self.notifier = notifier
+        self.interval = interval
+    }
+
+    public var snapshot: StatusSnapshot { state.withLock { $0.snapshot } }
+
+    /// New counters from the pipeline; `working`/`idle` follows from them.
+    public func update(counters: Pipeline.Counters) {
+        change { snapshot in
+            snapshot.queued = counters.queued
+            snapshot.inFlight = counters.inFlight
+            snapshot.done = counters.done
+            snapshot.failed = counters.failed
+            snapshot.quarantined = counters.quarantined
+            snapshot.overflows = counters.overflows
+            snapshot.lastError = counters.lastError
+            if snapshot.state == .idle || snapshot.state == .working || snapshot.state == .starting {
+                snapshot.state = counters.queued + counters.inFlight > 0 ? .working : .idle
+            }
+        }
+    }
+
+    public func set(state newState: StatusSnapshot.State, mode: String? = nil, engine: String? = nil, target: String? = nil) {
+        change { snapshot in
+            snapshot.state = newState
+            if let mode { snapshot.mode = mode }
+            if let engine { snapshot.engine = engine }
+            if let target { snapshot.target = target }
+        }
+    }
+
+    /// Publishes now (for READY=1 and STOPPING=1, which carry the status with them).
+    @discardableResult
+    public func flushNow() -> StatusSnapshot {
+        let snapshot = state.withLock { state -> StatusSnapshot in
+            state.snapshot.updatedAt = WallClock.iso8601()
+            state.lastFlush = .now
+            return state.snapshot
+        }
+        write(snapshot)
+        return snapshot
+    }
+
+    private func change(_ body: (inout StatusSnapshot) -> Void) {
+        let delay: Duration? = state.withLock { state in
+            let before = state.snapshot
+            body(&state.snapshot)
+            guard state.snapshot != before, !state.flushScheduled else { return nil }
+            state.flushScheduled = true
+            guard let last = state.lastFlush else { return .zero }
+            let since = ContinuousClock.now - last
+            return since >= interval ? .zero : interval - since
+        }
+        guard let delay else { return }
+        Task {
+            if delay > .zero { try? await Task.sleep(for: delay) }
+            let snapshot = self.state.withLock { state -> StatusSnapshot in
+                state.flushScheduled = false
+                state.lastFlush = .now
+                state.snapshot.updatedAt = WallClock.iso8601()
+                return state.snapshot
+            }
+            self.write(snapshot)
+        }
+    }
+
+    /// The status file is written on a serial Dispatch queue: its thread is not Swift's
+    /// cooperative pool, and on a network inbox the write may block.
+    private static let writer = DispatchQueue(label: "upscaled-status")
+
+    private func write(_ snapshot: StatusSnapshot) {
+        notifier.status(snapshot.line)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        guard let data = try? encoder.encode(snapshot) else { return }
+        let file = self.file
+        Self.writer.async {
+            // Not fsynced: a status file is a view, not a promise.
+            try? FileOperations.writeAtomically(Array(data) + [0x0A], to: file, durable: false)
+        }
+    }
+
+    /// Waits until every status write queued so far is on disk (for tests and shutdown).
+    public func drainWrites() { Self.writer.sync {} }
+}

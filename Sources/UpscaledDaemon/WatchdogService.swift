@@ -1,0 +1,21 @@
+import ServiceLifecycle
+import UpscaledLinux
+
+/// Pings systemd's watchdog every half interval while the daemon's event loop is alive.
+/// Without `WATCHDOG_USEC` it returns at once: no timer, no wake-ups.
+public struct WatchdogService: Service {
+    let notifier: SystemdNotifier
+    let interval: Duration
+
+    public init(notifier: SystemdNotifier, interval: Duration) {
+        self.notifier = notifier
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            notifier.watchdog()
+            try? await Task.sleep(for: interval / 2)
+        }
+    }
+}

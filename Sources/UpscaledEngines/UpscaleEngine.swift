@@ -1,0 +1,57 @@
+import SystemPackage
+import UpscaledCore
+import UpscaledLinux
+
+/// What an engine is asked to do with one claimed file.
+public struct UpscaleRequest: Sendable {
+    /// The claimed original (inside the claims folder).
+    public var input: FilePath
+    /// The inbox-relative name, for messages.
+    public var displayName: String
+    /// The input's format, decided from its magic bytes.
+    public var inputFormat: ImageFormat
+    /// The format to write.
+    public var outputFormat: ImageFormat
+    public var target: UpscaleTarget
+
+    public init(input: FilePath, displayName: String, inputFormat: ImageFormat, outputFormat: ImageFormat,
+                target: UpscaleTarget) {
+        self.input = input
+        self.displayName = displayName
+        self.inputFormat = inputFormat
+        self.outputFormat = outputFormat
+        self.target = target
+    }
+}
+
+/// What an engine produced: written into the `TempFile` it was handed, not yet fsynced or visible.
+public struct UpscaleResult: Sendable, Equatable {
+    public var inputWidth: Int
+    public var inputHeight: Int
+    public var width: Int
+    public var height: Int
+    public var format: ImageFormat
+    /// Anything worth telling the user (orientation applied, alpha flattened for JPEG…).
+    public var notes: [String]
+
+    public init(inputWidth: Int, inputHeight: Int, width: Int, height: Int, format: ImageFormat, notes: [String] = []) {
+        self.inputWidth = inputWidth
+        self.inputHeight = inputHeight
+        self.width = width
+        self.height = height
+        self.format = format
+        self.notes = notes
+    }
+}
+
+/// An upscaler: the local libvips engine, or (later) a Stability AI endpoint.
+public protocol UpscaleEngine: Sendable {
+    /// The engine's name in logs, status and sidecars ("local").
+    var name: String { get }
+    /// What the engine does, honestly named ("bicubic 2x (libvips)").
+    var summary: String { get }
+    /// Upscales `request.input` into `output`.
+    func upscale(_ request: UpscaleRequest, into output: TempFile) async throws(UpscaleFailure) -> UpscaleResult
+    /// Releases threads and connections.
+    func shutdown() async
+}

@@ -1,0 +1,27 @@
+/// Why a job did not produce a result, and so where its file goes.
+public struct UpscaleFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Disposition: String, Sendable, Equatable {
+        /// The input is at fault (undecodable, too large, refused): it goes to `failed/`.
+        case failInput
+        /// The content was filtered: it goes to `quarantine/`.
+        case quarantine
+        /// The environment is at fault (disk full, engine stopping): the file goes back to the inbox.
+        case retryLater
+    }
+
+    /// A short stable code: `undecodable`, `too-large`, `animated`, `not-an-image`, `write-failed`…
+    public var code: String
+    /// One line for the user: what went wrong and what to do.
+    public var reason: String
+    public var disposition: Disposition
+    public var details: [String: String]
+
+    public init(code: String, reason: String, disposition: Disposition = .failInput, details: [String: String] = [:]) {
+        self.code = code
+        self.reason = reason
+        self.disposition = disposition
+        self.details = details
+    }
+
+    public var description: String { "\(code): \(reason)" }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Glibc
+import Logging
+
+/// Human log lines on stderr: `2026-11-25 09:30:01 info  filed holiday.jpg → outbox/holiday.png`.
+/// Metadata follows as `key=value`; the journal handler takes over under systemd.
+public struct ConsoleLogHandler: LogHandler {
+    /// Read from `LogLevelSwitch` so a reload (SIGHUP) changes every logger's level at once.
+    public var logLevel: Logger.Level {
+        get { LogLevelSwitch.shared.level }
+        set { LogLevelSwitch.shared.level = newValue }
+    }
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+
+    public init() {}
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        var line = "\(Self.timestamp()) \(event.level.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))\(event.message)"
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            line += " \(key.replacingOccurrences(of: "upscaled.", with: ""))=\(value)"
+        }
+        line += "\n"
+        let bytes = Array(line.utf8)
+        var offset = 0
+        while offset < bytes.count {    // one write(2) per line in the common case: lines never interleave
+            let n = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+            if n <= 0 { if n < 0 && Glibc.errno == EINTR { continue } else { break } }
+            offset += n
+        }
+    }
+
+    static func timestamp() -> String {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        strftime(&buffer, 32, "%Y-%m-%d %H:%M:%S", &parts)
+        let length = buffer.firstIndex(of: 0) ?? buffer.count
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

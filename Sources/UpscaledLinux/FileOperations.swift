@@ -1,0 +1,223 @@
+import Glibc
+import SystemPackage
+import UpscaledCore
+import CUpscaledShims
+
+
+/// Thin, EINTR-safe wrappers over the file system calls the daemon relies on. Each does one
+/// syscall's worth of work and throws `SystemCallError` naming the call and the path.
+public enum FileOperations {
+    /// What `lstat(2)` says about a path, never following a symlink.
+    public struct Status: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable { case regular, directory, symlink, other(String) }
+        public var kind: Kind
+        public var size: Int64
+        /// mtime, seconds since the epoch, with nanoseconds.
+        public var modified: Double
+        public var inode: UInt64
+        public var device: UInt64
+
+        public init(kind: Kind, size: Int64, modified: Double, inode: UInt64, device: UInt64) {
+            self.kind = kind
+            self.size = size
+            self.modified = modified
+            self.inode = inode
+            self.device = device
+        }
+    }
+
+    public static func status(_ path: FilePath) throws(SystemCallError) -> Status {
+        var st = stat()
+        try retrying("lstat", on: path) { lstat($0, &st) }
+        let kind: Status.Kind
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .regular
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink
+        case S_IFIFO: kind = .other("a FIFO")
+        case S_IFSOCK: kind = .other("a socket")
+        case S_IFCHR, S_IFBLK: kind = .other("a device")
+        default: kind = .other("an unknown kind of file")
+        }
+        return Status(kind: kind, size: Int64(st.st_size),
+                      modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9,
+                      inode: UInt64(st.st_ino), device: UInt64(st.st_dev))
+    }
+
+    /// nil when the path does not exist (ENOENT/ENOTDIR), the status otherwise.
+    public static func statusIfPresent(_ path: FilePath) throws(SystemCallError) -> Status? {
+        do { return try status(path) } catch {
+            if error.errno == .noSuchFileOrDirectory || error.errno == .notDirectory { return nil }
+            throw error
+        }
+    }
+
+    /// `mkdir -p` with `mode` for each folder created.
+    public static func makeDirectories(_ path: FilePath, mode: mode_t = 0o755) throws(SystemCallError) {
+        if let existing = try statusIfPresent(path) {
+            if existing.kind == .directory { return }
+            throw SystemCallError("mkdir", path: path, errno: ENOTDIR)
+        }
+        var parent = path
+        parent.removeLastComponent()
+        if !parent.isEmpty && parent != path { try makeDirectories(parent, mode: mode) }
+        do { try retrying("mkdir", on: path) { mkdir($0, mode) } } catch where error.errno == .fileExists {}
+    }
+
+    /// Renames without ever replacing an existing file: false when `to` exists (EEXIST).
+    /// Falls back to link+unlink where renameat2 is unsupported (some network filesystems).
+    public static func renameNoReplace(_ from: FilePath, to: FilePath) throws(SystemCallError) -> Bool {
+        let outcome: CInt = from.withPlatformString { f in
+            to.withPlatformString { t in
+                while true {
+                    if upscaled_renameat2(AT_FDCWD, f, AT_FDCWD, t, upscaled_RENAME_NOREPLACE) == 0 { return 0 }
+                    if Glibc.errno != EINTR { return Glibc.errno }
+                }
+            }
+        }
+        switch outcome {
+        case 0: return true
+        case EEXIST: return false
+        case EINVAL, ENOSYS:
+            // No RENAME_NOREPLACE here: link(2) refuses to replace too, then drop the old name.
+            let linked: CInt = from.withPlatformString { f in to.withPlatformString { t in link(f, t) == 0 ? 0 : Glibc.errno } }
+            if linked == EEXIST { return false }
+            if linked != 0 { throw SystemCallError("link", path: to, errno: linked) }
+            try unlink(from)
+            return true
+        default:
+            throw SystemCallError("rename", path: from, errno: outcome)
+        }
+    }
+
+    public static func unlink(_ path: FilePath) throws(SystemCallError) {
+        try retrying("unlink", on: path) { Glibc.unlink($0) }
+    }
+
+    /// Removes a file if it is there; a missing file is not an error.
+    public static func removeIfPresent(_ path: FilePath) throws(SystemCallError) {
+        do { try unlink(path) } catch where error.errno == .noSuchFileOrDirectory {}
+    }
+
+    /// Flushes a directory's entries, so a rename or link into it survives a power cut.
+    public static func syncDirectory(_ path: FilePath) throws(SystemCallError) {
+        let fd = try retrying("open", on: path) { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        defer { close(fd) }
+        _ = try retrying("fsync", path: path) { fsync(fd) }
+    }
+
+    /// One directory entry: its name and what the kernel reported about its kind.
+    public struct Entry: Sendable {
+        public var name: FilePath.Component
+        public var isDirectory: Bool
+        public var isRegular: Bool
+        /// True when readdir could not say (some filesystems report DT_UNKNOWN): lstat it.
+        public var kindUnknown: Bool
+    }
+
+    /// The entries of a directory, without `.` and `..`.
+    public static func listDirectory(_ path: FilePath) throws(SystemCallError) -> [Entry] {
+        guard let dir = path.withPlatformString({ opendir($0) }) else {
+            throw SystemCallError("opendir", path: path, errno: Glibc.errno)
+        }
+        defer { closedir(dir) }
+        var entries: [Entry] = []
+        while true {
+            Glibc.errno = 0
+            guard let entry = readdir(dir) else {
+                if Glibc.errno != 0 { throw SystemCallError("readdir", path: path, errno: Glibc.errno) }
+                break
+            }
+            let type = entry.pointee.d_type
+            let name: FilePath.Component? = withUnsafePointer(to: entry.pointee.d_name) { tuple in
+                tuple.withMemoryRebound(to: CChar.self, capacity: 256) { FilePath.Component(platformString: $0) }
+            }
+            guard let name, name.kind == .regular else { continue }
+            entries.append(Entry(name: name, isDirectory: type == UInt8(DT_DIR), isRegular: type == UInt8(DT_REG),
+                                 kindUnknown: type == UInt8(DT_UNKNOWN)))
+        }
+        return entries
+    }
+
+    /// Reads up to `count` bytes from the start of a regular file, refusing to follow a symlink
+    /// or to block on a FIFO.
+    public static func readHead(_ path: FilePath, count: Int) throws(SystemCallError) -> [UInt8] {
+        let fd = try retrying("open", on: path) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + filled, count - filled) }
+            if n == 0 { break }
+            if n < 0 {
+                if Glibc.errno == EINTR { continue }
+                throw SystemCallError("read", path: path, errno: Glibc.errno)
+            }
+            filled += n
+        }
+        return Array(buffer.prefix(filled))
+    }
+
+    /// Checks that the current user can create, rename and remove files in `directory`.
+    public static func checkWritable(_ directory: FilePath) throws(SystemCallError) {
+        try retrying("access", on: directory) { access($0, W_OK | X_OK) }
+    }
+}
+
+extension FileOperations {
+    /// Replaces `to` with `from` atomically (for our own state files only, never user files).
+    public static func replace(_ from: FilePath, to: FilePath) throws(SystemCallError) {
+        let rc: CInt = from.withPlatformString { f in to.withPlatformString { t in
+            while true {
+                if rename(f, t) == 0 { return 0 }
+                if Glibc.errno != EINTR { return Glibc.errno }
+            }
+        } }
+        if rc != 0 { throw SystemCallError("rename", path: to, errno: rc) }
+    }
+
+    /// Writes `bytes` to `path` durably and atomically: a hidden temp in the same folder,
+    /// fsync, rename over the old file, fsync the folder. For journal records and the status file.
+    public static func writeAtomically(_ bytes: [UInt8], to path: FilePath, durable: Bool = true) throws(SystemCallError) {
+        var directory = path
+        directory.removeLastComponent()
+        let temp = directory.appending(TempFile.hiddenPrefix + TempFile.randomToken())
+        let fd = try retrying("open", on: temp) { open($0, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644) }
+        var ok = false
+        defer {
+            close(fd)
+            if !ok { try? removeIfPresent(temp) }
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress! + offset, raw.count - offset) }
+            if n < 0 {
+                if Glibc.errno == EINTR { continue }
+                throw SystemCallError("write", path: temp, errno: Glibc.errno)
+            }
+            offset += n
+        }
+        if durable { try retrying("fsync", path: temp) { fsync(fd) } }
+        try replace(temp, to: path)
+        ok = true
+        if durable { try syncDirectory(directory) }
+    }
+
+    /// Reads a whole (small) file.
+    public static func readAll(_ path: FilePath, limit: Int = 16 << 20) throws(SystemCallError) -> [UInt8] {
+        let fd = try retrying("open", on: path) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while out.count < limit {
+            let n = chunk.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress, raw.count) }
+            if n == 0 { break }
+            if n < 0 {
+                if Glibc.errno == EINTR { continue }
+                throw SystemCallError("read", path: path, errno: Glibc.errno)
+            }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Logging
+import SystemPackage
+import UpscaledCore
+import UpscaledDaemon
+import UpscaledLinux
+
+extension Upscaled {
+    /// `upscaled run`: the daemon.
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the daemon: watch the inbox and file every image dropped into it.")
+
+        @OptionGroup var options: SharedOptions
+
+        @Option(help: ArgumentHelp("Upscale this many files at once (default: the number of cores, at most 8).", valueName: "n"))
+        var workers: Int?
+
+        @Option(help: ArgumentHelp("Milliseconds a file written in place must stay unchanged before it is taken (default 1000).",
+                                   valueName: "ms"))
+        var quietWindowMs: Int?
+
+        @Option(help: ArgumentHelp("What to do with an original once its result is safe: archive or delete.", valueName: "action"))
+        var afterSuccess: String?
+
+        @Flag(help: "Process what is in the inbox now, then exit (for cron and scripts).")
+        var once = false
+
+        func run() async throws {
+            var overrides = options.overrides()
+            overrides.workers = workers
+            overrides.quietWindowMilliseconds = quietWindowMs
+            if let afterSuccess {
+                guard let value = DaemonConfig.AfterSuccess(rawValue: afterSuccess) else {
+                    throw ValidationError("--after-success '\(afterSuccess)' is not known; use archive or delete")
+                }
+                overrides.afterSuccess = value
+            }
+            let loader = ConfigLoader(explicitPath: options.config.map { FilePath($0) }, overrides: overrides)
+            let config: DaemonConfig
+            do { config = try loader.load() } catch {
+                Logging.fail("upscaled: \(error)")
+                throw ExitCode(78)                            // EX_CONFIG: systemd will not restart-loop on it
+            }
+            let logger = Logging.bootstrap(level: config.logLevel)
+            do {
+                try await Daemon.run(loader: loader, config: config, once: once, logger: logger)
+            } catch let error as ConfigError {
+                logger.critical("\(error)")
+                throw ExitCode(78)
+            } catch {
+                logger.critical("upscaled stopped: \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}

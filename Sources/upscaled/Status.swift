@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import SystemPackage
+import UpscaledCore
+import UpscaledDaemon
+import UpscaledLinux
+
+extension Upscaled {
+    /// `upscaled status`: what a running daemon is doing, from the status file it keeps.
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show what the running daemon is doing.")
+
+        @OptionGroup var options: SharedOptions
+
+        @Flag(help: "Print the status as JSON, for scripts.")
+        var json = false
+
+        func run() throws {
+            let loader = ConfigLoader(explicitPath: options.config.map { FilePath($0) }, overrides: options.overrides())
+            let config: DaemonConfig
+            do { config = try loader.load() } catch {
+                Logging.fail("upscaled: \(error)")
+                throw ExitCode(78)
+            }
+            let bytes: [UInt8]
+            do { bytes = try FileOperations.readAll(config.statusFile) } catch {
+                Logging.fail("upscaled: no status at \(config.statusFile.display) (\(error)); is the daemon running with root \(config.root.display)?")
+                throw ExitCode(3)
+            }
+            guard let snapshot = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(bytes)) else {
+                Logging.fail("upscaled: the status file \(config.statusFile.display) is not readable JSON")
+                throw ExitCode(1)
+            }
+            let alive = kill(snapshot.pid, 0) == 0 || errno == EPERM
+            if json {
+                print(String(decoding: bytes, as: UTF8.self), terminator: "")
+                return
+            }
+            print("""
+                upscaled \(alive && snapshot.state != .stopped ? "running" : "not running") (pid \(snapshot.pid)), root \(config.root.display)
+                  state:       \(snapshot.state.rawValue)\(alive || snapshot.state == .stopped ? "" : " (stale: the process is gone)")
+                  mode:        \(snapshot.mode)
+                  engine:      \(snapshot.engine) \(snapshot.target)
+                  queued:      \(snapshot.queued)
+                  in flight:   \(snapshot.inFlight)
+                  done:        \(snapshot.done)
+                  failed:      \(snapshot.failed)
+                  quarantined: \(snapshot.quarantined)
+                  overflows:   \(snapshot.overflows)
+                  last error:  \(snapshot.lastError ?? "none")
+                  since:       \(snapshot.startedAt), updated \(snapshot.updatedAt)
+                """)
+            if !alive && snapshot.state != .stopped { throw ExitCode(3) }
+        }
+    }
+}
