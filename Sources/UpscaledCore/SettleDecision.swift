@@ -19,10 +19,12 @@ public enum SettleDecision: Sendable, Equatable {
                               now: Double, quietWindow: Double) -> SettleDecision {
         if arrival == .movedIn && unchangedSinceLastLook { return .ready }
         if quietWindow <= 0 { return .ready }
+        // Changed since we last looked: someone is still writing; a whole window from now.
+        guard unchangedSinceLastLook else { return .recheck(at: now + quietWindow) }
         let quietSince = modified + quietWindow
-        if unchangedSinceLastLook && now >= quietSince { return .ready }
-        // Changed since we last looked, or not quiet long enough yet: wait out the window from
-        // the later of now and the last modification (clocks on a NAS may run ahead).
+        if now >= quietSince { return .ready }
+        // Not quiet long enough yet: wait out the window, but never longer than one window
+        // from now (a NAS clock running ahead would otherwise hold the file for hours).
         return .recheck(at: max(now + 0.001, min(quietSince, now + quietWindow)))
     }
 }
