@@ -1,0 +1,79 @@
+import Foundation
+import Glibc
+import SystemPackage
+
+/// One daemon under test: a temp home with `Upscale/` as the root, a real NOTIFY_SOCKET, and
+/// the built binary running as a subprocess.
+public final class DaemonHarness: @unchecked Sendable {
+    // @unchecked: every stored property is immutable after init, and the classes they refer to
+    // (DaemonProcess, NotifySocket, TempDirectory) are themselves safe to share.
+    public let home: TempDirectory
+    public let root: FilePath
+    public let socket: NotifySocket
+    public private(set) var daemon: DaemonProcess?
+
+    public init() throws {
+        home = TempDirectory("upscaled-it")
+        root = home.path.appending("Upscale")
+        socket = try NotifySocket(directory: home.path)
+    }
+
+    public var inbox: FilePath { root.appending("inbox") }
+    public var outbox: FilePath { root.appending("outbox") }
+    public var archive: FilePath { root.appending("archive") }
+    public var failed: FilePath { root.appending("failed") }
+    public var quarantine: FilePath { root.appending("quarantine") }
+    public var claims: FilePath { root.appending("inbox/.upscaled/claims") }
+    public var journal: FilePath { root.appending("inbox/.upscaled/journal") }
+
+    /// Starts `upscaled run --root ROOT ARGS` and waits for READY=1.
+    @discardableResult
+    public func start(_ arguments: [String] = [], environment: [String: String] = [:],
+                      waitForReady: Bool = true) async throws -> DaemonProcess {
+        var env = ["NOTIFY_SOCKET": socket.path]
+        env.merge(environment) { _, new in new }
+        let process = try DaemonProcess(["run", "--root", root.string, "--quiet-window-ms", "300"] + arguments,
+                                        home: home.path, environment: env)
+        daemon = process
+        if waitForReady {
+            let before = socket.received.filter { $0.contains("READY=1") }.count
+            let ready = await eventually(timeout: .seconds(60)) {
+                socket.received.filter { $0.contains("READY=1") }.count > before || !process.process.isRunning
+            }
+            guard ready, process.process.isRunning else {
+                throw HarnessError(description: "the daemon did not become ready:\n\(process.log)")
+            }
+        }
+        return process
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    public func stop() async -> Int32? {
+        guard let daemon else { return nil }
+        daemon.signal(SIGTERM)
+        return await daemon.waitForExit()
+    }
+
+    /// Makes a file outside the inbox and renames it in (atomic arrival), like `mv`.
+    public func drop(_ name: String, _ make: (FilePath) throws -> Void) throws {
+        let staging = home.path.appending("staging")
+        try FileManager.default.createDirectory(atPath: staging.string, withIntermediateDirectories: true)
+        let source = staging.appending(UUID().uuidString + "-" + (FilePath(name).lastComponent?.string ?? "x"))
+        try make(source)
+        let target = inbox.appending(name)
+        var parent = target
+        parent.removeLastComponent()
+        try FileManager.default.createDirectory(atPath: parent.string, withIntermediateDirectories: true)
+        guard rename(source.string, target.string) == 0 else {
+            throw HarnessError(description: "rename into the inbox failed: \(errno)")
+        }
+    }
+
+    /// Every regular file under the root, except our own state, relative and sorted.
+    public var everything: [String] { listFiles(root) }
+}
+
+public struct HarnessError: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
+}
