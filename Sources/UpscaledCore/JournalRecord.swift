@@ -26,13 +26,14 @@ public struct JournalRecord: Sendable, Codable, Equatable {
     public var createdAt: String
 
     public init(id: String, state: State, relativePathBase64: String, relativePath: String, claimName: String,
-                destinationBase64: String? = nil, createdAt: String) {
+                destinationBase64: String? = nil, outputInode: UInt64? = nil, createdAt: String) {
         self.id = id
         self.state = state
         self.relativePathBase64 = relativePathBase64
         self.relativePath = relativePath
         self.claimName = claimName
         self.destinationBase64 = destinationBase64
+        self.outputInode = outputInode
         self.createdAt = createdAt
     }
 }
