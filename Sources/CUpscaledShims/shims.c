@@ -102,6 +102,20 @@ int upscaled_vips_save_webp_fd(VipsImage *in, int fd, int quality, bool lossless
     return rc;
 }
 
+VipsImage *upscaled_vips_open_buffer(const void *data, size_t length) {
+    return vips_image_new_from_buffer(data, length, "", "access", VIPS_ACCESS_SEQUENTIAL,
+                                      "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+}
+
+int upscaled_vips_save_buffer(VipsImage *in, const char *suffix, void **data, size_t *length) {
+    return vips_image_write_to_buffer(in, suffix, data, length, NULL);
+}
+
+int upscaled_vips_resize_to(VipsImage *in, VipsImage **out, int width, int height) {
+    double h = (double) width / in->Xsize, v = (double) height / in->Ysize;
+    return vips_resize(in, out, h, "vscale", v, "kernel", VIPS_KERNEL_LANCZOS3, NULL);
+}
+
 int upscaled_vips_save_file(VipsImage *in, const char *path) {
     return vips_image_write_to_file(in, path, NULL);
 }

@@ -32,12 +32,17 @@ public struct DaemonConfig: Sendable, Equatable {
     public var animated: Animated = .refuse
     public var ignoreSuffixes: [String] = []
     public var logLevel: String = "info"
+    /// The Stability AI engines' settings.
+    public var stability = StabilityConfig()
+
+    public var engineKind: EngineKind { EngineKind(name: engine) ?? .local }
 
     public init(root: FilePath) {
         self.root = root
     }
 
-    public static let engines = ["local"]
+    public static let engines = ["local", "fast", "conservative", "creative", "esrgan-v1-x2plus",
+                                 "stable-diffusion-x4-latent-upscaler", "(any other v1 engine id)"]
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     /// The folders under the root.
@@ -54,9 +59,10 @@ public struct DaemonConfig: Sendable, Equatable {
 
     /// Checks every value and names the key and the accepted range when one is wrong.
     public func validate() throws(ConfigError) {
-        guard Self.engines.contains(engine) else {
+        guard let kind = EngineKind(name: engine) else {
             throw ConfigError("engine '\(engine)' is not known; use one of: \(Self.engines.joined(separator: ", "))")
         }
+        try validateStability(kind)
         switch target {
         case .scale(let s):
             guard UpscaleTarget.scaleRange.contains(s) else {
@@ -88,4 +94,54 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension DaemonConfig {
+    func validateStability(_ kind: EngineKind) throws(ConfigError) {
+        let s = stability
+        guard kind.isCloud else { return }
+        guard s.host.hasPrefix("https://") || s.host.hasPrefix("http://") else {
+            throw ConfigError("stability.host '\(s.host)' must start with https:// (or http:// for a local test server)")
+        }
+        guard (1...64).contains(s.concurrency) else { throw ConfigError("stability.concurrency \(s.concurrency) is out of range; use 1 to 64") }
+        guard (1...3600).contains(s.timeoutSeconds) else { throw ConfigError("stability.timeout_s \(s.timeoutSeconds) is out of range; use 1 to 3600") }
+        guard (1...20).contains(s.maxAttempts) else { throw ConfigError("stability.max_attempts \(s.maxAttempts) is out of range; use 1 to 20") }
+        guard (1...600_000).contains(s.retryBaseMilliseconds) else {
+            throw ConfigError("stability.retry_base_ms \(s.retryBaseMilliseconds) is out of range; use 1 to 600000")
+        }
+        guard s.pollSeconds >= 10 else {
+            throw ConfigError("stability.poll_s \(s.pollSeconds) is too fast; the API asks for no more than one poll every 10 s")
+        }
+        guard (10...86_400).contains(s.creativeDeadlineSeconds) else {
+            throw ConfigError("stability.creative_deadline_s \(s.creativeDeadlineSeconds) is out of range; use 10 to 86400 (results live 24 h)")
+        }
+        guard (1...150).contains(s.requestsPer10Seconds) else {
+            throw ConfigError("stability.requests_per_10s \(s.requestsPer10Seconds) is out of range; the API allows at most 150")
+        }
+        guard s.lockoutSeconds >= 60 else {
+            throw ConfigError("stability.lockout_s \(s.lockoutSeconds) is shorter than the API's 60 s lock-out after a 429")
+        }
+        for (name, g) in [("", s.generation)] + s.folders.map({ (" (folder \($0.key))", $0.value) }) {
+            let merged = s.generation.overlaid(with: g)
+            if let c = merged.creativity {
+                let range: ClosedRange<Double> = kind == .conservative ? 0.2...0.5 : 0.1...0.5
+                if kind == .conservative || kind == .creative, !range.contains(c) {
+                    throw ConfigError("stability.creativity\(name) \(c) is out of range for \(kind.name); use \(range.lowerBound) to \(range.upperBound)")
+                }
+            }
+            if let preset = merged.stylePreset, !StabilityConfig.stylePresets.contains(preset) {
+                throw ConfigError("stability.style_preset\(name) '\(preset)' is not known; use one of: \(StabilityConfig.stylePresets.sorted().joined(separator: ", "))")
+            }
+            if let p = merged.prompt, p.count > 10_000 { throw ConfigError("stability.prompt\(name) is longer than 10000 characters") }
+            if let p = merged.negativePrompt, p.count > 10_000 { throw ConfigError("stability.negative_prompt\(name) is longer than 10000 characters") }
+            if kind == .conservative || kind == .creative, (merged.prompt ?? "").isEmpty {
+                throw ConfigError("the \(kind.name) engine needs a prompt: set stability.prompt\(name) in config.toml")
+            }
+            if let seed = merged.seed, seed == UInt32.max, kind == .fast || kind == .conservative || kind == .creative {
+                throw ConfigError("stability.seed\(name) \(seed) is out of range; v2beta takes 0 to 4294967294")
+            }
+            if let steps = merged.steps, !(10...50).contains(steps) { throw ConfigError("stability.steps\(name) \(steps) is out of range; use 10 to 50") }
+            if let cfg = merged.cfgScale, !(0...35).contains(cfg) { throw ConfigError("stability.cfg_scale\(name) \(cfg) is out of range; use 0 to 35") }
+        }
+    }
 }

@@ -23,6 +23,11 @@ public struct JournalRecord: Sendable, Codable, Equatable {
     public var destinationBase64: String?
     /// The inode of the result file, so replay can tell our output from a file that merely has its name.
     public var outputInode: UInt64?
+    /// An asynchronous (creative) generation started for this job: after a restart it is polled
+    /// again instead of being paid for twice. Results live 24 h at the API.
+    public var generationID: String?
+    /// The engine that started `generationID`.
+    public var engine: String?
     public var createdAt: String
 
     public init(id: String, state: State, relativePathBase64: String, relativePath: String, claimName: String,

@@ -16,6 +16,8 @@ public struct StatusSnapshot: Sendable, Codable, Equatable {
     public var quarantined: Int
     public var overflows: Int
     public var lastError: String?
+    /// What the engine reports about itself ("balance 12.50 credits"), or why it is paused.
+    public var note: String?
     public var startedAt: String
     public var updatedAt: String
 
@@ -43,6 +45,7 @@ public struct StatusSnapshot: Sendable, Codable, Equatable {
         var text = "\(state.rawValue): \(queued) queued, \(inFlight) working; done \(done), failed \(failed), "
             + "quarantined \(quarantined); \(engine) \(target), \(mode)"
         if overflows > 0 { text += ", \(overflows) overflow rescans" }
+        if let note { text += "; \(note)" }
         if let lastError { text += "; last error: \(lastError)" }
         return text
     }

@@ -48,7 +48,16 @@ public struct ConfigLoader: Sendable {
                 throw ConfigError("cannot read config file \(path.display): \(error)")
             }
         }
-        if let text { try Self.apply(toml: text, file: path.display, to: &config, environment: environment) }
+        var keysInFile: Set<String> = []
+        if let text {
+            keysInFile = try Self.apply(toml: text, file: path.display, to: &config, environment: environment)
+        } else if let host = environment["STABILITY_API_HOST"], !host.isEmpty {
+            config.stability.host = host
+        }
+        if !keysInFile.contains("workers"), overrides.workers == nil,
+           let kind = EngineKind(name: overrides.engine ?? config.engine), kind.isCloud {
+            config.workers = config.stability.concurrency       // cloud jobs wait on the network, not on cores
+        }
         overrides.apply(to: &config)
         try config.validate()
         return config
@@ -58,11 +67,25 @@ public struct ConfigLoader: Sendable {
     public static let keys: Set<String> = [
         "root", "engine", "scale", "width", "height", "output_format", "png_compression", "png_filter",
         "jpeg_quality", "webp_quality", "workers", "quiet_window_ms", "after_success", "max_input_pixels",
-        "max_output_pixels", "animated", "ignore_suffixes", "log_level",
+        "max_output_pixels", "animated", "ignore_suffixes", "log_level", "stability",
     ]
 
+    /// The keys of `[stability]`.
+    public static let stabilityKeys: Set<String> = Set<String>([
+        "host", "api_key_file", "organization", "client_id", "client_version", "concurrency", "timeout_s",
+        "max_attempts", "retry_base_ms", "poll_s", "creative_deadline_s", "fit_to_limits", "keep_blurred", "cache",
+        "requests_per_10s", "lockout_s", "folders",
+    ]).union(generationKeys)
+
+    /// The generation keys, allowed in `[stability]` and in each `[stability.folders."NAME"]`.
+    public static let generationKeys: Set<String> = [
+        "prompt", "negative_prompt", "seed", "creativity", "style_preset", "steps", "cfg_scale",
+    ]
+
+    /// Applies a TOML document; returns the top-level keys it set.
+    @discardableResult
     public static func apply(toml text: String, file: String, to config: inout DaemonConfig,
-                             environment: [String: String] = [:]) throws(ConfigError) {
+                             environment: [String: String] = [:]) throws(ConfigError) -> Set<String> {
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw ConfigError("\(file): line \(error.source.begin.line): \(error.description)")
@@ -123,6 +146,11 @@ public struct ConfigLoader: Sendable {
         if let limit = try int("max_output_pixels") { config.maxOutputPixels = limit }
         if let animated = try choice("animated", DaemonConfig.Animated.self) { config.animated = animated }
         if let level = try string("log_level") { config.logLevel = level }
+        if let value = table["stability"] {
+            guard let stability = value.table else { throw ConfigError("\(file): 'stability' must be a table ([stability])") }
+            try applyStability(stability, file: file, to: &config.stability)
+        }
+        if let host = environment["STABILITY_API_HOST"], !host.isEmpty { config.stability.host = host }
         if let value = table["ignore_suffixes"] {
             guard let array = value.array else { throw ConfigError("\(file): 'ignore_suffixes' must be an array of strings") }
             var suffixes: [String] = []
@@ -132,5 +160,92 @@ public struct ConfigLoader: Sendable {
             }
             config.ignoreSuffixes = suffixes
         }
+        return Set(table.keys)
+    }
+}
+
+extension ConfigLoader {
+    static func applyStability(_ table: TOMLTable, file: String, to s: inout StabilityConfig) throws(ConfigError) {
+        for key in table.keys where !stabilityKeys.contains(key) {
+            throw ConfigError("\(file): unknown key 'stability.\(key)'; known keys: \(stabilityKeys.sorted().joined(separator: ", "))")
+        }
+        let reader = TableReader(table: table, file: file, prefix: "stability.")
+        if let v = try reader.string("host") { s.host = v }
+        if let v = try reader.string("api_key_file") { s.apiKeyFile = v }
+        if let v = try reader.string("organization") { s.organization = v }
+        if let v = try reader.string("client_id") { s.clientID = v }
+        if let v = try reader.string("client_version") { s.clientVersion = v }
+        if let v = try reader.int("concurrency") { s.concurrency = v }
+        if let v = try reader.int("timeout_s") { s.timeoutSeconds = v }
+        if let v = try reader.int("max_attempts") { s.maxAttempts = v }
+        if let v = try reader.int("retry_base_ms") { s.retryBaseMilliseconds = v }
+        if let v = try reader.int("poll_s") { s.pollSeconds = v }
+        if let v = try reader.int("creative_deadline_s") { s.creativeDeadlineSeconds = v }
+        if let v = try reader.bool("fit_to_limits") { s.fitToLimits = v }
+        if let v = try reader.bool("keep_blurred") { s.keepBlurred = v }
+        if let v = try reader.bool("cache") { s.cache = v }
+        if let v = try reader.int("requests_per_10s") { s.requestsPer10Seconds = v }
+        if let v = try reader.int("lockout_s") { s.lockoutSeconds = v }
+        s.generation = try generation(reader)
+        if let value = table["folders"] {
+            guard let folders = value.table else { throw ConfigError("\(file): 'stability.folders' must be a table") }
+            for name in folders.keys {
+                guard let folder = folders[name]?.table else {
+                    throw ConfigError("\(file): 'stability.folders.\(name)' must be a table")
+                }
+                for key in folder.keys where !generationKeys.contains(key) {
+                    throw ConfigError("\(file): unknown key 'stability.folders.\(name).\(key)'; a folder can set: \(generationKeys.sorted().joined(separator: ", "))")
+                }
+                s.folders[name] = try generation(TableReader(table: folder, file: file, prefix: "stability.folders.\(name)."))
+            }
+        }
+    }
+
+    static func generation(_ r: TableReader) throws(ConfigError) -> StabilityConfig.Generation {
+        var g = StabilityConfig.Generation()
+        g.prompt = try r.string("prompt")
+        g.negativePrompt = try r.string("negative_prompt")
+        if let seed = try r.int("seed") {
+            guard (0...Int(UInt32.max)).contains(seed) else { throw ConfigError("\(r.file): '\(r.prefix)seed' must be 0 to 4294967294") }
+            g.seed = UInt32(seed)
+        }
+        g.creativity = try r.double("creativity")
+        g.stylePreset = try r.string("style_preset")
+        g.steps = try r.int("steps")
+        g.cfgScale = try r.double("cfg_scale")
+        return g
+    }
+}
+
+/// Typed reads from one TOML table, with errors naming the full key.
+struct TableReader {
+    let table: TOMLTable
+    let file: String
+    let prefix: String
+
+    func string(_ key: String) throws(ConfigError) -> String? {
+        guard let value = table[key] else { return nil }
+        guard let text = value.string else { throw ConfigError("\(file): '\(prefix)\(key)' must be a string") }
+        return text
+    }
+
+    func int(_ key: String) throws(ConfigError) -> Int? {
+        guard let value = table[key] else { return nil }
+        guard let number = value.int else { throw ConfigError("\(file): '\(prefix)\(key)' must be an integer") }
+        return number
+    }
+
+    func double(_ key: String) throws(ConfigError) -> Double? {
+        guard let value = table[key] else { return nil }
+        guard let number = value.double ?? value.int.map(Double.init) else {
+            throw ConfigError("\(file): '\(prefix)\(key)' must be a number")
+        }
+        return number
+    }
+
+    func bool(_ key: String) throws(ConfigError) -> Bool? {
+        guard let value = table[key] else { return nil }
+        guard let flag = value.bool else { throw ConfigError("\(file): '\(prefix)\(key)' must be true or false") }
+        return flag
     }
 }

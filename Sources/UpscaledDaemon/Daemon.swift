@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOPosix
 import ServiceLifecycle
@@ -18,9 +19,10 @@ public enum Daemon {
         let io = NIOThreadPool(numberOfThreads: 2)
         io.start()
 
-        let engine = try makeEngine(config)
+        let engine = try makeEngine(config, layout: layout, logger: logger)
         let runner = JobRunner(layout: layout, engine: engine, io: io, logger: logger)
-        let report = try await io.runIfActive { runner.recover() }
+        let resumeGenerations = config.engineKind == .creative && !once
+        let report = try await io.runIfActive { runner.recover(resumeGenerations: resumeGenerations) }
         for problem in report.problems { logger.warning("recovery: \(problem)") }
         if report.putBack + report.finished + report.discarded > 0 {
             logger.notice("recovered after an interrupted run: \(report.finished) finished, \(report.putBack) returned to the inbox")
@@ -30,6 +32,17 @@ public enum Daemon {
                                  target: "\(config.target.summary) \(engine.summary)")
         let pipeline = Pipeline(runner: runner, io: io, layout: layout, status: status, config: config,
                                 logger: logger, retriesDeferred: !once)
+        for claim in report.resumable { await pipeline.resume(claim) }
+        if !report.resumable.isEmpty {
+            logger.notice("resuming \(report.resumable.count) creative generation(s) started before the restart")
+        }
+        // A cloud engine checks its key (and reads the balance) before taking any file.
+        do {
+            await pipeline.setEngineNote(try await engine.prepare())
+        } catch {
+            if once { throw ConfigError("the \(engine.name) engine cannot work: \(error.reason)") }
+            await pipeline.pause(error.reason)
+        }
         logger.info("upscaled starting", metadata: [
             "upscaled.root": "\(config.root.display)", "upscaled.engine": "\(engine.name)",
             "upscaled.target": "\(config.target.summary)", "upscaled.workers": "\(config.workers)",
@@ -62,6 +75,7 @@ public enum Daemon {
                 .init(service: ReloadService(loader: loader, notifier: notifier, status: status, logger: logger) { newConfig in
                     await pipeline.update(config: newConfig)
                     engine.update(config: newConfig)
+                    await pipeline.recheckEngine()
                     status.set(state: .idle, engine: engine.name, target: "\(newConfig.target.summary) \(engine.summary)")
                     LogLevelSwitch.shared.level = Logger.Level(rawValue: newConfig.logLevel) ?? .info
                     var notes: [String] = []
@@ -88,12 +102,15 @@ public enum Daemon {
         logger.info("stopped: done \(final.done), failed \(final.failed), quarantined \(final.quarantined)")
     }
 
-    static func makeEngine(_ config: DaemonConfig) throws -> any UpscaleEngine & EngineReconfigurable {
-        switch config.engine {
-        case "local":
+    static func makeEngine(_ config: DaemonConfig, layout: FolderLayout, logger: Logger) throws -> any UpscaleEngine & EngineReconfigurable {
+        switch config.engineKind {
+        case .local:
             return try LocalEngine(settings: LocalEngineSettings(config: config), threads: config.workers)
-        default:
-            throw ConfigError("engine '\(config.engine)' is not available")
+        case let kind:
+            try VipsRuntime.start()
+            let (key, source) = try APIKey.resolve(config: config.stability, environment: ProcessInfo.processInfo.environment)
+            logger.info("using the Stability API at \(config.stability.host) with the key from \(source.rawValue)")
+            return StabilityEngine(kind: kind, config: config, key: key, cacheDirectory: layout.cache, logger: logger)
         }
     }
 }

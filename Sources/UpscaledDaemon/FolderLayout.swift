@@ -14,6 +14,7 @@ public struct FolderLayout: Sendable {
     public let claims: FilePath
     public let journal: FilePath
     public let statusFile: FilePath
+    public let cache: FilePath
 
     public init(config: DaemonConfig) {
         root = config.root
@@ -25,6 +26,7 @@ public struct FolderLayout: Sendable {
         claims = config.claims
         journal = config.journal
         statusFile = config.statusFile
+        cache = config.stateDirectory.appending("cache")
     }
 
     /// Creates every folder (mode 0755; our state folder 0700) and checks each is writable.

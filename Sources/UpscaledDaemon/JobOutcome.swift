@@ -11,6 +11,8 @@ public enum JobOutcome: Sendable, Equatable {
     case quarantined(code: String, reason: String)
     /// The original is back in the inbox (or was never taken): try again after a pause.
     case deferred(reason: String)
+    /// The engine cannot work (key rejected…): the file is back in the inbox and the pipeline pauses.
+    case paused(reason: String)
     /// The file was gone before it could be claimed (moved away, deleted, claimed by a twin event).
     case vanished
 }

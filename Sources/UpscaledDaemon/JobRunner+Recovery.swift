@@ -2,21 +2,24 @@ import Foundation
 import Logging
 import SystemPackage
 import UpscaledCore
+import UpscaledEngines
 import UpscaledLinux
 
 /// Start-up replay of the journal: every job a crash interrupted is finished or rolled back,
 /// idempotently (replaying twice does no harm). What happens in each state is tabled in
 /// docs/ARCHITECTURE.md.
 extension JobRunner {
-    public struct RecoveryReport: Sendable, Equatable {
+    public struct RecoveryReport: Sendable {
         public var putBack = 0
         public var finished = 0
         public var discarded = 0
         public var problems: [String] = []
+        /// Claimed jobs whose asynchronous generation can still be polled: handed to the pipeline.
+        var resumable: [Claim] = []
     }
 
     /// Replays every journal record. Blocking: call before the pipeline starts.
-    public func recover() -> RecoveryReport {
+    public func recover(resumeGenerations: Bool = false) -> RecoveryReport {
         var report = RecoveryReport()
         let listing: (records: [JournalRecord], unreadable: [FilePath])
         do { listing = try journal.all() } catch {
@@ -27,7 +30,7 @@ extension JobRunner {
             report.problems.append("unreadable journal record \(file.display) left in place")
         }
         for record in listing.records {
-            do { try recover(record, report: &report) } catch {
+            do { try recover(record, report: &report, resumeGenerations: resumeGenerations) } catch {
                 report.problems.append("job \(record.id) (\(record.relativePath)): \(error)")
             }
         }
@@ -46,7 +49,7 @@ extension JobRunner {
         return report
     }
 
-    private func recover(_ record: JournalRecord, report: inout RecoveryReport) throws {
+    private func recover(_ record: JournalRecord, report: inout RecoveryReport, resumeGenerations: Bool) throws {
         guard let relative = FilePath(base64: record.relativePathBase64), let name = relative.lastComponent else {
             report.problems.append("job \(record.id): its path cannot be decoded; record left in place")
             return
@@ -59,6 +62,13 @@ extension JobRunner {
 
         switch record.state {
         case .claimed:
+            // A creative generation already paid for and less than a day old: poll it again.
+            if claimExists, resumeGenerations, record.generationID != nil, record.engine == engine.name,
+               let created = ISO8601DateFormatter().date(from: record.createdAt), Date().timeIntervalSince(created) < 23 * 3600,
+               let status = try FileOperations.statusIfPresent(claimPath) {
+                report.resumable.append(Claim(record: record, relative: relative, path: claimPath, status: status))
+                return
+            }
             // Nothing was filed yet: the original goes back to the inbox and is processed again.
             if claimExists { try putBack(claim); report.putBack += 1 } else { try journal.remove(record.id); report.discarded += 1 }
 

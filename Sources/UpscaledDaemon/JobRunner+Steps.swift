@@ -124,6 +124,20 @@ extension JobRunner {
             try temp.sync()
             guard try temp.commit(as: sidecarPath) else { continue }
             committed = true
+            if let attachment = failure.attachment {
+                // The engine's own (blurred) answer, kept beside the original when configured.
+                let keep = try TempFile.create(in: directory)
+                var kept = false
+                defer { keep.close(committed: kept) }
+                try keep.write(attachment.bytes)
+                try keep.sync()
+                for n in 0..<100 {
+                    let keptName = OutputNaming.candidate(
+                        for: FilePath.Component(bytes: name.bytes + Array(".blurred".utf8))!,
+                        newExtension: attachment.format.fileExtension, attempt: n)
+                    if try keep.commit(as: directory.appending(keptName)) { kept = true; break }
+                }
+            }
             let moved: Bool
             do { moved = try FileOperations.renameNoReplace(claim.path, to: target) } catch {
                 try? FileOperations.removeIfPresent(sidecarPath)     // no reason without its file

@@ -40,15 +40,20 @@ public final class JobRunner: Sendable {
         try await io.runIfActive(body)
     }
 
-    /// Processes the file at inbox-relative `relative`.
-    public func process(_ relative: FilePath, settings: JobSettings) async -> JobOutcome {
+    /// Processes the file at inbox-relative `relative`; `resuming` is a job recovered from the
+    /// journal that is already claimed (a creative generation to poll again).
+    func process(_ relative: FilePath, settings: JobSettings, resuming: Claim? = nil) async -> JobOutcome {
         let started = ContinuousClock.now
         var log = logger
         log[metadataKey: "upscaled.file"] = "\(relative.display)"
         let claim: Claim
         do {
-            guard let claimed = try await blocking({ try self.claim(relative) }) else { return .vanished }
-            claim = claimed
+            if let resuming {
+                claim = resuming
+            } else {
+                guard let claimed = try await blocking({ try self.claim(relative) }) else { return .vanished }
+                claim = claimed
+            }
         } catch {
             log.warning("could not claim \(relative.display): \(error)")
             return .deferred(reason: "cannot claim \(relative.display): \(error)")
@@ -73,6 +78,9 @@ public final class JobRunner: Sendable {
         case .deferred(let reason):
             meta["upscaled.outcome"] = "deferred"
             log.notice("put back \(relative.display): \(reason)", metadata: meta)
+        case .paused(let reason):
+            meta["upscaled.outcome"] = "paused"
+            log.error("put back \(relative.display) and paused the engine: \(reason)", metadata: meta)
         case .vanished:
             break
         }
@@ -120,8 +128,20 @@ public final class JobRunner: Sendable {
         } catch {
             return await putBack(claim, reason: "cannot write to \(outDirectory.display): \(error)")
         }
-        let request = UpscaleRequest(input: claim.path, displayName: name, inputFormat: format,
-                                     outputFormat: outputFormat, target: settings.target)
+        let journal = self.journal
+        let io = self.io
+        let baseRecord = claim.record
+        let request = UpscaleRequest(
+            input: claim.path, displayName: name, inputFormat: format, outputFormat: outputFormat, target: settings.target,
+            folder: claim.relative.components.count > 1 ? claim.relative.components.first.map { $0.string } : nil,
+            resumeGenerationID: claim.record.generationID,
+            recordGeneration: { [engineName = engine.name] id in
+                var updated = baseRecord
+                updated.generationID = id
+                updated.engine = engineName
+                let record = updated
+                try await io.runIfActive { try journal.write(record) }
+            })
         let result: UpscaleResult
         do {
             result = try await engine.upscale(request, into: temp)
@@ -131,6 +151,9 @@ public final class JobRunner: Sendable {
             case .failInput: return await fileAway(claim, failure: error)
             case .quarantine: return await fileAway(claim, failure: error, quarantine: true)
             case .retryLater: return await putBack(claim, reason: error.reason)
+            case .pauseEngine:
+                _ = await putBack(claim, reason: error.reason)
+                return .paused(reason: error.reason)
             }
         }
         do {

@@ -29,6 +29,8 @@ public actor Pipeline {
     private let workers: Int
     private var settings: JobSettings
     private var quietWindow: Double
+    /// The cloud engines' backoff base, in seconds (the pause check starts at 15x it).
+    private let retryBaseSeconds: Double
     private var ignore: IgnoreRules
 
     private var pending: [FilePath: Pending] = [:]
@@ -42,6 +44,13 @@ public actor Pipeline {
     private var waitingWorkers: [CheckedContinuation<FilePath?, Never>] = []
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private var stopping = false
+    /// Jobs recovered from the journal, already claimed, keyed by their inbox-relative path.
+    private var resumable: [FilePath: JobRunner.Claim] = [:]
+    /// Set while the engine cannot work (a rejected key): workers wait, files stay in the inbox.
+    private var pausedReason: String?
+    private var pauseWaiters: [CheckedContinuation<Void, Never>] = []
+    private var resumeTask: Task<Void, Never>?
+    private var engineNote: String?
     private var counts = (done: 0, failed: 0, quarantined: 0, overflows: 0)
     private var lastError: String?
     /// In `--once` mode a file put back is left for the next run instead of retried.
@@ -62,6 +71,7 @@ public actor Pipeline {
         self.settings = JobSettings(config: config)
         self.quietWindow = Double(config.quietWindowMilliseconds) / 1000
         self.ignore = IgnoreRules(extraSuffixes: config.ignoreSuffixes)
+        self.retryBaseSeconds = Double(config.stability.retryBaseMilliseconds) / 1000
     }
 
     // MARK: - Input
@@ -177,6 +187,9 @@ public actor Pipeline {
 
     /// The next file to process, or nil when stopping.
     private func nextJob() async -> FilePath? {
+        while pausedReason != nil && !stopping {
+            await withCheckedContinuation { pauseWaiters.append($0) }
+        }
         if stopping { return nil }
         if readyHead < ready.count {
             let next = ready[readyHead]
@@ -206,6 +219,9 @@ public actor Pipeline {
                 retryAfter[relative] = WallClock.now() + Self.retryDelay
                 revisit.insert(relative)
             }
+        case .paused(let reason):
+            pause(reason)
+            revisit.insert(relative)                    // it is back in the inbox; taken again after the resume
         case .vanished: break
         }
         publish()
@@ -222,7 +238,8 @@ public actor Pipeline {
             for _ in 0..<count {
                 group.addTask {
                     while let relative = await self.nextJob() {
-                        let outcome = await self.runner.process(relative, settings: await self.currentSettings)
+                        let resuming = await self.takeResumable(relative)
+                        let outcome = await self.runner.process(relative, settings: await self.currentSettings, resuming: resuming)
                         await self.finished(relative, outcome: outcome)
                     }
                 }
@@ -233,6 +250,9 @@ public actor Pipeline {
     /// Stops taking new work: waiting workers end, timers stop. Files not yet claimed stay in the inbox.
     public func stop() {
         stopping = true
+        resumeTask?.cancel()
+        for waiter in pauseWaiters { waiter.resume() }
+        pauseWaiters.removeAll()
         for worker in waitingWorkers { worker.resume(returning: nil) }
         waitingWorkers.removeAll()
         for (_, entry) in pending { entry.timer?.cancel() }
@@ -249,7 +269,7 @@ public actor Pipeline {
     }
 
     private var isIdle: Bool {
-        pending.isEmpty && readyHead >= ready.count && inFlight.isEmpty && observing.isEmpty
+        pending.isEmpty && readyHead >= ready.count && inFlight.isEmpty && observing.isEmpty && pausedReason == nil
     }
 
     private func checkIdle(force: Bool = false) {
@@ -275,14 +295,101 @@ public actor Pipeline {
         public var quarantined: Int
         public var overflows: Int
         public var lastError: String?
+        public var paused: String?
+        public var note: String?
     }
 
     public var counters: Counters {
         Counters(queued: (ready.count - readyHead) + pending.count, inFlight: inFlight.count, done: counts.done,
-                 failed: counts.failed, quarantined: counts.quarantined, overflows: counts.overflows, lastError: lastError)
+                 failed: counts.failed, quarantined: counts.quarantined, overflows: counts.overflows, lastError: lastError,
+                 paused: pausedReason, note: engineNote)
     }
 
     private func publish() {
         status.update(counters: counters)
+    }
+
+    // MARK: - Recovered jobs
+
+    /// Queues a job recovered from the journal (already claimed; its generation is polled again).
+    func resume(_ claim: JobRunner.Claim) {
+        resumable[claim.relative] = claim
+        enqueue(claim.relative)
+    }
+
+    private func takeResumable(_ relative: FilePath) -> JobRunner.Claim? {
+        resumable.removeValue(forKey: relative)
+    }
+
+    // MARK: - Pause
+
+    /// The engine cannot work: stop handing out jobs, and check the key with backoff until it works.
+    public func pause(_ reason: String) {
+        guard !stopping else { return }
+        let first = pausedReason == nil
+        pausedReason = reason
+        engineNote = "paused: \(reason)"
+        publish()
+        guard first else { return }
+        logger.error("engine paused: \(reason); files stay in the inbox until it works again (or on reload)")
+        startResumeLoop()
+    }
+
+    private func startResumeLoop() {
+        resumeTask?.cancel()
+        let engine = runner.engine
+        let base = max(0.2, retryBaseSeconds * 15)
+        resumeTask = Task { [weak self] in
+            var delay = base
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+                if Task.isCancelled { return }
+                do throws(UpscaleFailure) {
+                    let note = try await engine.prepare()
+                    await self?.resume(note: note)
+                    return
+                } catch {
+                    await self?.notePause(error.reason)
+                    delay = min(delay * 2, 600)
+                }
+            }
+        }
+    }
+
+    private func notePause(_ reason: String) {
+        guard pausedReason != nil else { return }
+        pausedReason = reason
+        engineNote = "paused: \(reason)"
+        publish()
+    }
+
+    /// The engine works again: hand out jobs.
+    public func resume(note: String?) {
+        resumeTask?.cancel()
+        resumeTask = nil
+        engineNote = note
+        guard pausedReason != nil else { publish(); return }
+        pausedReason = nil
+        logger.notice("engine resumed\(note.map { ": \($0)" } ?? "")")
+        for waiter in pauseWaiters { waiter.resume() }
+        pauseWaiters.removeAll()
+        publish()
+        checkIdle()
+    }
+
+    /// On reload: check the engine at once instead of waiting for the next backoff step.
+    public func recheckEngine() async {
+        let engine = runner.engine
+        do {
+            let note = try await engine.prepare()
+            resume(note: note)
+        } catch {
+            if pausedReason != nil { notePause(error.reason); startResumeLoop() } else { pause(error.reason) }
+        }
+    }
+
+    public func setEngineNote(_ note: String?) {
+        engineNote = note
+        publish()
     }
 }

@@ -43,7 +43,10 @@ public final class StatusBoard: Sendable {
             snapshot.quarantined = counters.quarantined
             snapshot.overflows = counters.overflows
             snapshot.lastError = counters.lastError
-            if snapshot.state == .idle || snapshot.state == .working || snapshot.state == .starting {
+            snapshot.note = counters.note
+            if counters.paused != nil, snapshot.state != .stopping, snapshot.state != .stopped {
+                snapshot.state = .paused
+            } else if [.idle, .working, .starting, .paused].contains(snapshot.state) {
                 snapshot.state = counters.queued + counters.inFlight > 0 ? .working : .idle
             }
         }

@@ -13,14 +13,24 @@ public struct UpscaleRequest: Sendable {
     /// The format to write.
     public var outputFormat: ImageFormat
     public var target: UpscaleTarget
+    /// The inbox subfolder the file came from (its first path component), for per-folder settings.
+    public var folder: String?
+    /// An asynchronous generation already started for this file (after a restart): poll it, do not pay twice.
+    public var resumeGenerationID: String?
+    /// Called with an asynchronous generation's id as soon as the API gives it, to journal it.
+    public var recordGeneration: (@Sendable (String) async throws -> Void)?
 
     public init(input: FilePath, displayName: String, inputFormat: ImageFormat, outputFormat: ImageFormat,
-                target: UpscaleTarget) {
+                target: UpscaleTarget, folder: String? = nil, resumeGenerationID: String? = nil,
+                recordGeneration: (@Sendable (String) async throws -> Void)? = nil) {
         self.input = input
         self.displayName = displayName
         self.inputFormat = inputFormat
         self.outputFormat = outputFormat
         self.target = target
+        self.folder = folder
+        self.resumeGenerationID = resumeGenerationID
+        self.recordGeneration = recordGeneration
     }
 }
 
@@ -54,4 +64,12 @@ public protocol UpscaleEngine: Sendable {
     func upscale(_ request: UpscaleRequest, into output: TempFile) async throws(UpscaleFailure) -> UpscaleResult
     /// Releases threads and connections.
     func shutdown() async
+    /// Checks the engine can work (a cloud engine checks its key and reads the balance).
+    /// - Returns: a short note for the status ("balance 12.5 credits"), or nil.
+    /// - Throws: `.pauseEngine` when it cannot work until something changes (a rejected key).
+    func prepare() async throws(UpscaleFailure) -> String?
+}
+
+extension UpscaleEngine {
+    public func prepare() async throws(UpscaleFailure) -> String? { nil }
 }

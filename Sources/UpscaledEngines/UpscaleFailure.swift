@@ -1,3 +1,5 @@
+import UpscaledCore
+
 /// Why a job did not produce a result, and so where its file goes.
 public struct UpscaleFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Disposition: String, Sendable, Equatable {
@@ -7,6 +9,9 @@ public struct UpscaleFailure: Error, Sendable, Equatable, CustomStringConvertibl
         case quarantine
         /// The environment is at fault (disk full, engine stopping): the file goes back to the inbox.
         case retryLater
+        /// The engine cannot work at all (key rejected, no credits): the file goes back to the
+        /// inbox untouched and the engine pauses until its key works again.
+        case pauseEngine
     }
 
     /// A short stable code: `undecodable`, `too-large`, `animated`, `not-an-image`, `write-failed`…
@@ -15,12 +20,26 @@ public struct UpscaleFailure: Error, Sendable, Equatable, CustomStringConvertibl
     public var reason: String
     public var disposition: Disposition
     public var details: [String: String]
+    /// An image that goes with the failure (a cloud engine's blurred answer, kept if configured).
+    public var attachment: Attachment?
 
-    public init(code: String, reason: String, disposition: Disposition = .failInput, details: [String: String] = [:]) {
+    public struct Attachment: Sendable, Equatable {
+        public var bytes: [UInt8]
+        public var format: ImageFormat
+
+        public init(bytes: [UInt8], format: ImageFormat) {
+            self.bytes = bytes
+            self.format = format
+        }
+    }
+
+    public init(code: String, reason: String, disposition: Disposition = .failInput, details: [String: String] = [:],
+                attachment: Attachment? = nil) {
         self.code = code
         self.reason = reason
         self.disposition = disposition
         self.details = details
+        self.attachment = attachment
     }
 
     public var description: String { "\(code): \(reason)" }

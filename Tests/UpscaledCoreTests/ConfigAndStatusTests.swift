@@ -20,7 +20,7 @@ import UpscaledCore
             case .smallScale: c.target = .scale(1.5); return "scale 1.5"
             case .bigScale: c.target = .scale(9); return "scale 9.0"
             case .noWorkers: c.workers = 0; return "workers 0"
-            case .unknownEngine: c.engine = "magic"; return "engine 'magic'"
+            case .unknownEngine: c.engine = "no such engine!"; return "engine 'no such engine!'"
             case .jpegQuality: c.jpegQuality = 101; return "jpeg_quality 101"
             case .logLevel: c.logLevel = "loud"; return "log_level 'loud'"
             }

@@ -44,6 +44,13 @@ int upscaled_vips_drop_alpha(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonn
 int upscaled_vips_save_png_fd(VipsImage *_Nonnull in, int fd, int compression, bool filter_all);
 int upscaled_vips_save_jpeg_fd(VipsImage *_Nonnull in, int fd, int quality);
 int upscaled_vips_save_webp_fd(VipsImage *_Nonnull in, int fd, int quality, bool lossless);
+/** Opens an image held in memory (the buffer must outlive the image). */
+VipsImage *_Nullable upscaled_vips_open_buffer(const void *_Nonnull data, size_t length);
+/** Encodes to a newly allocated buffer (free with upscaled_free): ".png", ".jpg[Q=90]", ".webp". */
+int upscaled_vips_save_buffer(VipsImage *_Nonnull in, const char *_Nonnull suffix,
+                              void *_Nullable *_Nonnull data, size_t *_Nonnull length);
+/** Shrinks to exactly width x height (for fitting an input to an API's limits). */
+int upscaled_vips_resize_to(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out, int width, int height);
 /** Any format libvips knows, chosen by `suffix` (".tif", ".gif", …); for tests and tools. */
 int upscaled_vips_save_file(VipsImage *_Nonnull in, const char *_Nonnull path);
 

@@ -1,0 +1,96 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import UpscaledCore
+
+/// One answer from the API, fully read.
+public struct StabilityResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    public var contentType: String { header("content-type")?.lowercased() ?? "" }
+    public var error: APIErrorBody { APIErrorBody.decode(body, contentType: header("content-type")) }
+}
+
+/// A request that never got an HTTP answer: time-out, reset, refused connection.
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+/// Talks HTTP to the Stability API through one shared AsyncHTTPClient: the key, the optional
+/// organization and client headers on every request, a timeout per request, and every request
+/// through the rate limiter first.
+public final class StabilityClient: Sendable {
+    private let http: HTTPClient
+    private let key: APIKey
+    private let config: StabilityConfig
+    public let limiter: RateLimiter
+    /// How many requests were sent, by path (for status and tests).
+    public let host: String
+
+    public init(key: APIKey, config: StabilityConfig) {
+        self.key = key
+        self.config = config
+        self.host = config.host.hasSuffix("/") ? String(config.host.dropLast()) : config.host
+        self.limiter = RateLimiter(limit: config.requestsPer10Seconds)
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(15))
+        configuration.httpVersion = .automatic
+        configuration.decompression = .disabled
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// Sends one request (after the rate limiter lets it through) and reads the whole answer.
+    public func send(_ method: HTTPMethod, _ path: String, accept: String?, body: (contentType: String, bytes: ByteBuffer)? = nil,
+                     organizationHeader: Bool = false) async throws -> StabilityResponse {
+        try await limiter.acquire()
+        var request = HTTPClientRequest(url: host + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: key.bearer)
+        if let accept { request.headers.add(name: "Accept", value: accept) }
+        request.headers.add(name: "Stability-Client-ID", value: String(config.clientID.prefix(256)))
+        if let version = config.clientVersion { request.headers.add(name: "Stability-Client-Version", value: String(version.prefix(256))) }
+        if organizationHeader, let organization = config.organization { request.headers.add(name: "Organization", value: organization) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: body.contentType)
+            request.body = .bytes(body.bytes)
+        }
+        let deadline = TimeAmount.seconds(Int64(config.timeoutSeconds))
+        do {
+            let response = try await http.execute(request, timeout: deadline)
+            let collected = try await response.body.collect(upTo: 128 << 20)
+            return StabilityResponse(status: Int(response.status.code),
+                                     headers: response.headers.map { ($0.name, $0.value) },
+                                     body: Array(collected.readableBytesView))
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw TransportError(description: Self.describe(error))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let client = error as? HTTPClientError {
+            switch client {
+            case .deadlineExceeded, .readTimeout: return "the request timed out"
+            case .remoteConnectionClosed: return "the server closed the connection"
+            case .connectTimeout: return "connecting timed out"
+            default: return "HTTP client error: \(client)"
+            }
+        }
+        let text = "\(error)"
+        if text.contains("connectionReset") || text.contains("Connection reset") { return "the connection was reset" }
+        if text.contains("connectionRefused") || text.contains("Connection refused") { return "the connection was refused" }
+        return text
+    }
+}
