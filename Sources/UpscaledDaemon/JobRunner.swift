@@ -150,6 +150,9 @@ public final class JobRunner: Sendable {
             switch error.disposition {
             case .failInput: return await fileAway(claim, failure: error)
             case .quarantine: return await fileAway(claim, failure: error, quarantine: true)
+            case .retryLater where error.code == "stopped-polling":
+                // The generation is paid for and journaled: keep the claim, poll again at the next start.
+                return .deferred(reason: error.reason)
             case .retryLater: return await putBack(claim, reason: error.reason)
             case .pauseEngine:
                 _ = await putBack(claim, reason: error.reason)

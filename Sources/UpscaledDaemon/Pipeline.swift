@@ -250,6 +250,7 @@ public actor Pipeline {
     /// Stops taking new work: waiting workers end, timers stop. Files not yet claimed stay in the inbox.
     public func stop() {
         stopping = true
+        runner.engine.beginShutdown()
         resumeTask?.cancel()
         for waiter in pauseWaiters { waiter.resume() }
         pauseWaiters.removeAll()

@@ -68,8 +68,12 @@ public protocol UpscaleEngine: Sendable {
     /// - Returns: a short note for the status ("balance 12.5 credits"), or nil.
     /// - Throws: `.pauseEngine` when it cannot work until something changes (a rejected key).
     func prepare() async throws(UpscaleFailure) -> String?
+    /// Graceful shutdown has begun: long waits (creative polling) end early; their jobs resume
+    /// at the next start instead of holding up the stop.
+    func beginShutdown()
 }
 
 extension UpscaleEngine {
     public func prepare() async throws(UpscaleFailure) -> String? { nil }
+    public func beginShutdown() {}
 }

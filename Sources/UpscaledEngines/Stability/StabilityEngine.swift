@@ -23,6 +23,7 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
     private let pool: NIOThreadPool
     private let cache: ResultCache?
     private let logger: Logger
+    private let stopping = Mutex(false)
 
     public init(kind: EngineKind, config: DaemonConfig, key: APIKey, cacheDirectory: FilePath?, logger: Logger) {
         self.kind = kind
@@ -48,6 +49,10 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
 
     public func update(config: DaemonConfig) {
         current.withLock { $0 = config.stability }
+    }
+
+    public func beginShutdown() {
+        stopping.withLock { $0 = true }
     }
 
     public func shutdown() async {
@@ -223,8 +228,14 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
                     reason: "the creative generation for \(request.displayName) did not finish within \(config.creativeDeadlineSeconds) s (stability.creative_deadline_s)",
                     details: ["generation_id": generation])
             }
-            do { try await Task.sleep(for: .seconds(config.pollSeconds)) } catch {
-                throw UpscaleFailure(code: "engine-stopped", reason: "stopping while waiting for a creative result", disposition: .retryLater)
+            // Wait out the poll interval in one-second steps, so a graceful stop is not held up:
+            // the generation id is journaled and the next start polls it again.
+            for _ in 0..<config.pollSeconds {
+                if stopping.withLock({ $0 }) || Task.isCancelled {
+                    throw UpscaleFailure(code: "stopped-polling", reason: "stopping; generation \(generation) resumes at the next start",
+                                         disposition: .retryLater, details: ["generation_id": generation])
+                }
+                try? await Task.sleep(for: .seconds(1))
             }
             let outcome = try await exchange(.GET, paths[0], accept: "image/*", form: nil, phase: .poll, config: config, request: request)
             switch outcome {
