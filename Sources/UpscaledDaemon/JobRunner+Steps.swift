@@ -133,8 +133,7 @@ extension JobRunner {
                 try keep.sync()
                 for n in 0..<100 {
                     let keptName = OutputNaming.candidate(
-                        for: FilePath.Component(bytes: name.bytes + Array(".blurred".utf8))!,
-                        newExtension: attachment.format.fileExtension, attempt: n)
+                        for: name, newExtension: "blurred.\(attachment.format.fileExtension)", attempt: n)
                     if try keep.commit(as: directory.appending(keptName)) { kept = true; break }
                 }
             }

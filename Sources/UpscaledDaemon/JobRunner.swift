@@ -42,7 +42,8 @@ public final class JobRunner: Sendable {
 
     /// Processes the file at inbox-relative `relative`; `resuming` is a job recovered from the
     /// journal that is already claimed (a creative generation to poll again).
-    func process(_ relative: FilePath, settings: JobSettings, resuming: Claim? = nil) async -> JobOutcome {
+    func process(_ relative: FilePath, settings: JobSettings, resuming: Claim? = nil,
+                 pause: @Sendable (String) async -> Void = { _ in }) async -> JobOutcome {
         let started = ContinuousClock.now
         var log = logger
         log[metadataKey: "upscaled.file"] = "\(relative.display)"
@@ -59,7 +60,7 @@ public final class JobRunner: Sendable {
             return .deferred(reason: "cannot claim \(relative.display): \(error)")
         }
         log[metadataKey: "upscaled.job"] = "\(claim.record.id)"
-        let outcome = await run(claim, settings: settings, log: log)
+        let outcome = await run(claim, settings: settings, log: log, pause: pause)
         let seconds = (ContinuousClock.now - started).seconds
         var meta: Logger.Metadata = ["upscaled.engine": "\(engine.name)", "upscaled.duration_s": "\(String(format: "%.3f", seconds))"]
         switch outcome {
@@ -87,7 +88,7 @@ public final class JobRunner: Sendable {
         return outcome
     }
 
-    private func run(_ claim: Claim, settings: JobSettings, log: Logger) async -> JobOutcome {
+    private func run(_ claim: Claim, settings: JobSettings, log: Logger, pause: @Sendable (String) async -> Void) async -> JobOutcome {
         let name = claim.relative.display
         // Not a regular file: never opened, never followed.
         if claim.status.kind != .regular {
@@ -155,6 +156,7 @@ public final class JobRunner: Sendable {
                 return .deferred(reason: error.reason)
             case .retryLater: return await putBack(claim, reason: error.reason)
             case .pauseEngine:
+                await pause(error.reason)                  // first: no other worker may take it meanwhile
                 _ = await putBack(claim, reason: error.reason)
                 return .paused(reason: error.reason)
             }

@@ -173,7 +173,7 @@ public actor Pipeline {
 
     private func enqueue(_ relative: FilePath) {
         queued.insert(relative)
-        if let worker = waitingWorkers.popLast() {
+        if pausedReason == nil, let worker = waitingWorkers.popLast() {
             queued.remove(relative)
             inFlight.insert(relative)
             worker.resume(returning: relative)
@@ -239,7 +239,8 @@ public actor Pipeline {
                 group.addTask {
                     while let relative = await self.nextJob() {
                         let resuming = await self.takeResumable(relative)
-                        let outcome = await self.runner.process(relative, settings: await self.currentSettings, resuming: resuming)
+                        let outcome = await self.runner.process(relative, settings: await self.currentSettings, resuming: resuming,
+                                                                pause: { reason in await self.pause(reason) })
                         await self.finished(relative, outcome: outcome)
                     }
                 }
@@ -332,6 +333,7 @@ public actor Pipeline {
         engineNote = "paused: \(reason)"
         publish()
         guard first else { return }
+        // Workers already waiting for a job stay waiting: nextJob re-checks the pause.
         logger.error("engine paused: \(reason); files stay in the inbox until it works again (or on reload)")
         startResumeLoop()
     }
@@ -371,6 +373,14 @@ public actor Pipeline {
         engineNote = note
         guard pausedReason != nil else { publish(); return }
         pausedReason = nil
+        // Files queued while paused go to workers already waiting for a job.
+        while !waitingWorkers.isEmpty, readyHead < ready.count {
+            let next = ready[readyHead]
+            readyHead += 1
+            queued.remove(next)
+            inFlight.insert(next)
+            waitingWorkers.removeLast().resume(returning: next)
+        }
         logger.notice("engine resumed\(note.map { ": \($0)" } ?? "")")
         for waiter in pauseWaiters { waiter.resume() }
         pauseWaiters.removeAll()

@@ -11,6 +11,8 @@ public final class DaemonHarness: @unchecked Sendable {
     public let root: FilePath
     public let socket: NotifySocket
     public private(set) var daemon: DaemonProcess?
+    private var lastArguments: [String] = []
+    private var lastEnvironment: [String: String] = [:]
 
     public init() throws {
         home = TempDirectory("upscaled-it")
@@ -30,9 +32,12 @@ public final class DaemonHarness: @unchecked Sendable {
     @discardableResult
     public func start(_ arguments: [String] = [], environment: [String: String] = [:],
                       waitForReady: Bool = true) async throws -> DaemonProcess {
+        lastArguments = arguments
+        lastEnvironment = environment
         var env = ["NOTIFY_SOCKET": socket.path]
         env.merge(environment) { _, new in new }
-        let process = try DaemonProcess(["run", "--root", root.string, "--quiet-window-ms", "300"] + arguments,
+        let quiet = arguments.contains("--quiet-window-ms") ? [] : ["--quiet-window-ms", "300"]
+        let process = try DaemonProcess(["run", "--root", root.string] + quiet + arguments,
                                         home: home.path, environment: env)
         daemon = process
         if waitForReady {
@@ -45,6 +50,12 @@ public final class DaemonHarness: @unchecked Sendable {
             }
         }
         return process
+    }
+
+    /// Starts again with the arguments and environment of the last `start`.
+    @discardableResult
+    public func restart() async throws -> DaemonProcess {
+        try await start(lastArguments, environment: lastEnvironment)
     }
 
     /// Sends SIGTERM and waits for the exit status.

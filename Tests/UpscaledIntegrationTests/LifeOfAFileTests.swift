@@ -21,7 +21,8 @@ import UpscaledTestSupport
 
     @Test func aFileWrittenSlowlyInPlaceIsTakenOnlyWhenComplete() async throws {
         let h = try DaemonHarness()
-        try await h.start()
+        // A window well above the writer's pause even on a loaded machine.
+        try await h.start(["--quiet-window-ms", "3000"])
         let staging = h.home.path.appending("whole.png")
         try ImageFactory.write(staging, width: 120, height: 90)
         let bytes = try readFile(staging)

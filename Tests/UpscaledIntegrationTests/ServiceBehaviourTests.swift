@@ -37,7 +37,9 @@ import UpscaledTestSupport
         }
         // Stop as soon as the first results land: several jobs are in flight, more are queued.
         #expect(await eventually { !listFiles(h.outbox).isEmpty })
-        #expect(await h.stop() == 0)
+        let first = try #require(h.daemon)
+        let status = await h.stop()
+        #expect(status == 0, "exit \(String(describing: status)); log:\n\(first.log)")
         let inbox = listFiles(h.inbox)
         let outbox = listFiles(h.outbox)
         let archive = listFiles(h.archive)

@@ -129,7 +129,7 @@ struct StabilityAPIModel: Sendable {
         switch behaviour {
         case .reset: return .reset
         case .rateLimited:
-            state.withLock { $0.lockedUntil = .now + .seconds(60) }
+            state.withLock { $0.lockedUntil = .now + .seconds(60); $0.rateLimited += 1 }
             return rateLimitedReply()
         case .moderation:
             return error(403, "content_moderation", "Your request was flagged by our content moderation system, as a result your request was denied and you were not charged.", v1: false)
@@ -209,7 +209,7 @@ struct StabilityAPIModel: Sendable {
         switch behaviour {
         case .reset: return .reset
         case .rateLimited:
-            state.withLock { $0.lockedUntil = .now + .seconds(60) }
+            state.withLock { $0.lockedUntil = .now + .seconds(60); $0.rateLimited += 1 }
             return rateLimitedReply()
         case .status(let code, let name, let message, let shape): return error(code, name, [message], shape: shape)
         case .moderation: return error(403, "permission_denied", "you lack permission", v1: true)
