@@ -83,6 +83,12 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The loopback API stand-in as a program, for bench/ and manual trials (not packaged).
+        .executableTarget(
+            name: "upscaled-fake-api",
+            dependencies: ["UpscaledTestSupport", .product(name: "UnixSignals", package: "swift-service-lifecycle")],
+            swiftSettings: strict),
+
         // Test support: temp roots, real images, a NOTIFY_SOCKET listener, the daemon as a subprocess.
         .target(
             name: "UpscaledTestSupport",

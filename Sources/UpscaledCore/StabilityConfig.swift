@@ -56,8 +56,9 @@ public struct StabilityConfig: Sendable, Equatable {
     public var keepBlurred: Bool = false
     /// Answer a repeated drop of the same bytes with the same settings from the earlier result.
     public var cache: Bool = true
-    /// The client-side ceiling, under the API's 150 requests per 10 s.
-    public var requestsPer10Seconds: Int = 140
+    /// The client-side ceiling on the API's 150 requests per 10 s, counted over 11 s windows
+    /// (one second of margin for jitter), so the sustained rate is about 136 per 10 s.
+    public var requestsPer10Seconds: Int = 150
     /// How long everything waits after a 429 (the API's documented lock-out).
     public var lockoutSeconds: Int = 60
 
