@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/vfs.h>
 
 int upscaled_vips_start(const char *argv0, int concurrency) {
     if (VIPS_INIT(argv0) != 0) return -1;
@@ -230,5 +231,11 @@ const int upscaled_O_TMPFILE = O_TMPFILE;
 int upscaled_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
                        unsigned int flags) {
     return renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+int upscaled_statfs_type(const char *path, unsigned long long *type) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    *type = (unsigned long long) (unsigned long) info.f_type;
+    return 0;
 }
 int upscaled_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }

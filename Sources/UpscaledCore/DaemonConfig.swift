@@ -32,6 +32,13 @@ public struct DaemonConfig: Sendable, Equatable {
     public var animated: Animated = .refuse
     public var ignoreSuffixes: [String] = []
     public var logLevel: String = "info"
+    /// inotify, polling, or chosen by the inbox's filesystem.
+    public var watch: WatchMode = .auto
+    /// How often a polled inbox is scanned, in milliseconds.
+    public var pollIntervalMilliseconds: Int = 2000
+    /// A full safety rescan in inotify mode every this many seconds (0: never). Cheap: one
+    /// directory walk, and every file found is merged with what is already known.
+    public var rescanIntervalSeconds: Int = 3600
     /// The Stability AI engines' settings.
     public var stability = StabilityConfig()
 
@@ -79,6 +86,12 @@ public struct DaemonConfig: Sendable, Equatable {
         guard (1...64).contains(workers) else { throw ConfigError("workers \(workers) is out of range; use 1 to 64") }
         guard (0...3_600_000).contains(quietWindowMilliseconds) else {
             throw ConfigError("quiet_window_ms \(quietWindowMilliseconds) is out of range; use 0 to 3600000")
+        }
+        guard (100...3_600_000).contains(pollIntervalMilliseconds) else {
+            throw ConfigError("poll_interval_ms \(pollIntervalMilliseconds) is out of range; use 100 to 3600000")
+        }
+        guard rescanIntervalSeconds == 0 || (10...604_800).contains(rescanIntervalSeconds) else {
+            throw ConfigError("rescan_interval_s \(rescanIntervalSeconds) is out of range; use 0 (off) or 10 to 604800")
         }
         guard maxInputPixels > 0 else { throw ConfigError("max_input_pixels must be positive") }
         guard maxOutputPixels > 0 else { throw ConfigError("max_output_pixels must be positive") }

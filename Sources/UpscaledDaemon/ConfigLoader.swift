@@ -67,7 +67,8 @@ public struct ConfigLoader: Sendable {
     public static let keys: Set<String> = [
         "root", "engine", "scale", "width", "height", "output_format", "png_compression", "png_filter",
         "jpeg_quality", "webp_quality", "workers", "quiet_window_ms", "after_success", "max_input_pixels",
-        "max_output_pixels", "animated", "ignore_suffixes", "log_level", "stability",
+        "max_output_pixels", "animated", "ignore_suffixes", "log_level", "stability", "watch", "poll_interval_ms",
+        "rescan_interval_s",
     ]
 
     /// The keys of `[stability]`.
@@ -146,6 +147,9 @@ public struct ConfigLoader: Sendable {
         if let limit = try int("max_output_pixels") { config.maxOutputPixels = limit }
         if let animated = try choice("animated", DaemonConfig.Animated.self) { config.animated = animated }
         if let level = try string("log_level") { config.logLevel = level }
+        if let mode = try choice("watch", WatchMode.self) { config.watch = mode }
+        if let interval = try int("poll_interval_ms") { config.pollIntervalMilliseconds = interval }
+        if let interval = try int("rescan_interval_s") { config.rescanIntervalSeconds = interval }
         if let value = table["stability"] {
             guard let stability = value.table else { throw ConfigError("\(file): 'stability' must be a table ([stability])") }
             try applyStability(stability, file: file, to: &config.stability)

@@ -14,6 +14,7 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var quietWindowMilliseconds: Int?
     public var afterSuccess: DaemonConfig.AfterSuccess?
     public var logLevel: String?
+    public var watch: WatchMode?
 
     public init() {}
 
@@ -28,5 +29,6 @@ public struct ConfigOverrides: Sendable, Equatable {
         if let quietWindowMilliseconds { config.quietWindowMilliseconds = quietWindowMilliseconds }
         if let afterSuccess { config.afterSuccess = afterSuccess }
         if let logLevel { config.logLevel = logLevel }
+        if let watch { config.watch = watch }
     }
 }

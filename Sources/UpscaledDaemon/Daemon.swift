@@ -57,21 +57,16 @@ public enum Daemon {
             await workers
         } else {
             // The watch exists before the scan: nothing dropped in between can be missed.
-            let watcher: InboxWatcher
-            do {
-                watcher = try InboxWatcher(inbox: layout.inbox, ignore: IgnoreRules(extraSuffixes: config.ignoreSuffixes))
-            } catch {
-                throw ConfigError(InboxWatcher.limitMessage(error))
-            }
-            watcher.start()
-            await pipeline.scan(reason: "start-up scan")
-            status.set(state: .idle, mode: "inotify")
+            let inboxService = InboxService(config: config, pipeline: pipeline, status: status, logger: logger)
+            let mode = await inboxService.arm()
+            status.set(state: .idle, mode: mode)
+            await pipeline.republish()
             notifier.ready(status: status.flushNow().line)
-            logger.info("ready: watching \(layout.inbox.display) (\(watcher.watchCount) folder(s))")
+            logger.info("ready: \(mode) on \(layout.inbox.display)")
 
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
                 .init(service: PipelineService(pipeline: pipeline)),
-                .init(service: InboxService(watcher: watcher, pipeline: pipeline, logger: logger)),
+                .init(service: inboxService),
                 .init(service: ReloadService(loader: loader, notifier: notifier, status: status, logger: logger) { newConfig in
                     await pipeline.update(config: newConfig)
                     engine.update(config: newConfig)

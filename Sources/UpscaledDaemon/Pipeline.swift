@@ -29,6 +29,7 @@ public actor Pipeline {
     private let workers: Int
     private var settings: JobSettings
     private var quietWindow: Double
+    private var minimumQuietWindow: Double = 0
     /// The cloud engines' backoff base, in seconds (the pause check starts at 15x it).
     private let retryBaseSeconds: Double
     private var ignore: IgnoreRules
@@ -113,9 +114,14 @@ public actor Pipeline {
         await scan(reason: "rescan after overflow")
     }
 
-    public func noteError(_ message: String) {
+    public func noteError(_ message: String?) {
         lastError = message
         publish()
+    }
+
+    /// Polling needs a longer quiet window: a file must look unchanged across two scans.
+    public func setMinimumQuietWindow(_ seconds: Double) {
+        minimumQuietWindow = seconds
     }
 
     /// Looks at the file now and decides: take it, wait, or forget it.
@@ -139,7 +145,7 @@ public actor Pipeline {
         // Symlinks, FIFOs and devices are judged without waiting: they are never opened.
         let decision = status.kind == .regular
             ? SettleDecision.decide(arrival: arrival, modified: status.modified, unchangedSinceLastLook: unchanged,
-                                    now: now, quietWindow: quietWindow)
+                                    now: now, quietWindow: max(quietWindow, minimumQuietWindow))
             : .ready
         switch decision {
         case .ready:
@@ -398,6 +404,9 @@ public actor Pipeline {
             if pausedReason != nil { notePause(error.reason); startResumeLoop() } else { pause(error.reason) }
         }
     }
+
+    /// Publishes the counters again (after the status board's state was set from outside).
+    public func republish() { publish() }
 
     public func setEngineNote(_ note: String?) {
         engineNote = note

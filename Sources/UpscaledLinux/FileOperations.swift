@@ -221,3 +221,12 @@ extension FileOperations {
         return out
     }
 }
+
+extension FileOperations {
+    /// The filesystem type magic of the filesystem holding `path` (statfs(2) `f_type`).
+    public static func filesystemMagic(_ path: FilePath) throws(SystemCallError) -> UInt64 {
+        var type: UInt64 = 0
+        try retrying("statfs", on: path) { upscaled_statfs_type($0, &type) }
+        return type
+    }
+}

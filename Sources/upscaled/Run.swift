@@ -23,6 +23,10 @@ extension Upscaled {
         @Option(help: ArgumentHelp("What to do with an original once its result is safe: archive or delete.", valueName: "action"))
         var afterSuccess: String?
 
+        @Option(help: ArgumentHelp("How to notice new files: auto (inotify, or polling on NFS/SMB/FUSE), inotify or poll.",
+                                   valueName: "mode"))
+        var watch: String?
+
         @Flag(help: "Process what is in the inbox now, then exit (for cron and scripts).")
         var once = false
 
@@ -30,6 +34,12 @@ extension Upscaled {
             var overrides = options.overrides()
             overrides.workers = workers
             overrides.quietWindowMilliseconds = quietWindowMs
+            if let watch {
+                guard let mode = WatchMode(rawValue: watch) else {
+                    throw ValidationError("--watch '\(watch)' is not known; use auto, inotify or poll")
+                }
+                overrides.watch = mode
+            }
             if let afterSuccess {
                 guard let value = DaemonConfig.AfterSuccess(rawValue: afterSuccess) else {
                     throw ValidationError("--after-success '\(afterSuccess)' is not known; use archive or delete")

@@ -82,6 +82,8 @@ extern const unsigned int upscaled_RENAME_NOREPLACE;
 extern const int upscaled_O_TMPFILE;
 int upscaled_renameat2(int olddirfd, const char *_Nonnull oldpath, int newdirfd,
                        const char *_Nonnull newpath, unsigned int flags);
+/** statfs(2)'s f_type for `path` (Swift's Glibc does not import sys/vfs.h). -1 and errno on failure. */
+int upscaled_statfs_type(const char *_Nonnull path, unsigned long long *_Nonnull type);
 /** An eventfd (non-blocking, close-on-exec) used to wake a thread blocked in poll(2). */
 int upscaled_eventfd(void);
 
