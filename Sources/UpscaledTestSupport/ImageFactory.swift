@@ -1,4 +1,5 @@
 import CUpscaledShims
+import Glibc
 import SystemPackage
 import UpscaledEngines
 
@@ -34,8 +35,15 @@ public enum ImageFactory {
         }
         _ = exif
         defer { upscaled_vips_unref(image) }
-        let rc = path.withPlatformString { upscaled_vips_save_file(image, $0) }
+        // A name libvips cannot map to a format (no extension, ".hold"…) gets PNG bytes.
+        let known = ["png", "jpg", "jpeg", "webp", "tif", "tiff", "gif", "heic", "avif", "jxl"]
+        let ext = path.extension?.lowercased().split(separator: "[").first.map(String.init) ?? ""
+        let target = known.contains(ext) ? path : FilePath(path.string + ".tmp.png")
+        let rc = target.withPlatformString { upscaled_vips_save_file(image, $0) }
         if rc != 0 { throw Failure(description: "save \(path): \(VipsError.last())") }
+        if target != path, rename(target.string, path.string) != 0 {
+            throw Failure(description: "rename \(target) to \(path) failed")
+        }
     }
 
     /// A real sRGB ICC profile from the system (Debian's icc-profiles-free or libvips' own).

@@ -1,0 +1,52 @@
+import Foundation
+import Glibc
+import SystemPackage
+import Testing
+import UpscaledCore
+import UpscaledTestSupport
+
+/// Polling, a vanished inbox, the periodic rescan and overflow handling, on the real binary.
+@Suite struct WatchModeTests {
+    @Test func pollingFindsFilesWithoutInotify() async throws {
+        let h = try DaemonHarness()
+        try await h.start(["--watch", "poll", "--quiet-window-ms", "100"],
+                          environment: [:])
+        let ready = try #require(h.socket.received.first { $0.contains("READY=1") })
+        #expect(ready.contains("polling (forced)"))
+        // Written in place, then moved in: polling sees both, each once it looks settled.
+        try writeFile(h.inbox.appending("written.png"), try { let p = h.home.path.appending("w.png"); try ImageFactory.write(p); return try readFile(p) }())
+        try h.drop("moved.jpg") { try ImageFactory.write($0) }
+        #expect(await eventually { exists(h.outbox.appending("written.png")) && exists(h.outbox.appending("moved.png")) })
+        #expect(await h.stop() == 0)
+        #expect(h.everything == ["archive/moved.jpg", "archive/written.png", "outbox/moved.png", "outbox/written.png"])
+    }
+
+    @Test func aVanishedInboxIsWaitedForNotTreatedAsDeleted() async throws {
+        let h = try DaemonHarness()
+        try await h.start()
+        let away = h.root.appending("inbox-unmounted")
+        #expect(rename(h.inbox.string, away.string) == 0)          // the share goes away
+        #expect(await h.socket.waitFor { $0.contains("waiting for inbox") } != nil)
+        try ImageFactory.write(away.appending("while-away.png"))   // written on the NAS meanwhile
+        #expect(rename(away.string, h.inbox.string) == 0)          // and it comes back
+        #expect(await eventually { exists(h.outbox.appending("while-away.png")) })
+        try h.drop("after.png") { try ImageFactory.write($0) }     // watched again
+        #expect(await eventually { exists(h.outbox.appending("after.png")) })
+        #expect(await h.stop() == 0)
+    }
+
+    @Test func thePeriodicRescanFindsWhatNoEventAnnounced() async throws {
+        let h = try DaemonHarness()
+        let config = h.home.path.appending("c.toml")
+        try writeFile(config, Array("rescan_interval_s = 10\nignore_suffixes = [\".hold\"]\n".utf8))
+        let daemon = try await h.start(["--config", config.string])
+        try h.drop("late.png.hold") { try ImageFactory.write($0) }
+        // The name is ignored, so its event is dropped; the user renames nothing, but lifts the
+        // rule on reload. No event will come: only the rescan can find the file.
+        try writeFile(config, Array("rescan_interval_s = 10\n".utf8))
+        daemon.signal(SIGHUP)
+        #expect(await eventually(timeout: .seconds(40)) { exists(h.outbox.appending("late.png.png")) })
+        #expect(daemon.log.contains("periodic safety rescan"))
+        #expect(await h.stop() == 0)
+    }
+}
