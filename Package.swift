@@ -116,6 +116,11 @@ let package = Package(
                            .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict),
         .testTarget(
+            name: "UpscaledSystemdTests",
+            dependencies: ["UpscaledTestSupport", "UpscaledCore", "UpscaledDaemon",
+                           .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict),
+        .testTarget(
             name: "UpscaledIntegrationTests",
             dependencies: ["UpscaledTestSupport", "UpscaledCore", "UpscaledDaemon",
                            .product(name: "SystemPackage", package: "swift-system")],

@@ -80,7 +80,7 @@ struct PackagingTests {
         #expect(info.status == 0, "\(info)")
         let control = info.output
         #expect(control.contains("Package: upscaled"))
-        let depends = try #require(control.split(separator: "\n").first { $0.hasPrefix(" Depends: ") }, control)
+        let depends = try #require(control.split(separator: "\n").first { $0.hasPrefix(" Depends: ") }, "\(control)")
         for needed in ["libvips42", "libsystemd0", "libc6"] {
             #expect(depends.contains(needed), "\(depends)")
         }

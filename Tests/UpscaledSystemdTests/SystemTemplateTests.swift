@@ -51,9 +51,11 @@ extension RealSystemdTests {
             }
 
             let started = try await manager.systemctl(["start", unit])
-            #expect(started.status == 0, "\(started)\n\(await diagnostics())")
-            try #require(try await manager.property(unit, "ActiveState") == "active", "\(await diagnostics())")
-            let pid = try #require(Int32(try await manager.property(unit, "MainPID")))
+            await explain(started.status == 0, "\(started)", diagnostics)
+            let active = try await manager.property(unit, "ActiveState")
+            try #require(active == "active")
+            let mainPID = try await manager.property(unit, "MainPID")
+            let pid = try #require(Int32(mainPID))
 
             // The sandbox, as the kernel sees it.
             #expect(statusField(ofProcess: pid, "NoNewPrivs") == "1")
@@ -77,18 +79,35 @@ extension RealSystemdTests {
             let done = await eventually(timeout: .seconds(60)) {
                 names.allSatisfy { exists(root.appending("outbox/\(FilePath($0).stem!).png")) }
             }
-            #expect(done, "\(listFiles(root))\n\(await diagnostics())")
+            await explain(done, "not every file was filed: \(listFiles(root))", diagnostics)
             #expect(listFiles(root.appending("failed")).isEmpty, "\(listFiles(root))")
 
             let reloaded = try await manager.systemctl(["reload", unit])
             #expect(reloaded.status == 0, "\(reloaded)")
-            #expect(await eventually(timeout: .seconds(20)) { readText(log).contains("configuration reloaded") })
+            let logged = await eventually(timeout: .seconds(20)) { readText(log).contains("configuration reloaded") }
+            #expect(logged)
 
             let stopped = try await manager.systemctl(["stop", unit], timeout: .seconds(200))
             #expect(stopped.status == 0)
             let after = try await manager.properties(unit, ["Result", "ExecMainStatus"])
-            #expect(after["Result"] == "success", "\(after)\n\(await diagnostics())")
+            await explain(after["Result"] == "success", "\(after)", diagnostics)
             #expect(after["ExecMainStatus"] == "0", "\(after)")
+
+            // README's optional drop-in for the local engine only (no network at all) keeps it working.
+            try manager.dropIn(unit, "local-only", """
+                [Service]
+                PrivateNetwork=yes
+                RestrictAddressFamilies=
+                RestrictAddressFamilies=AF_UNIX
+                """)
+            try await manager.daemonReload()
+            let restarted = try await manager.systemctl(["start", unit])
+            await explain(restarted.status == 0, "with PrivateNetwork=yes: \(restarted)", diagnostics)
+            let families = try await manager.property(unit, "RestrictAddressFamilies")
+            #expect(families == "AF_UNIX", "\(families)")
+            try dropImage("offline.png", into: root.appending("inbox"), staging: base.appending("staging"))
+            let offline = await eventually(timeout: .seconds(30)) { exists(root.appending("outbox/offline.png")) }
+            await explain(offline, "nothing filed without a network", diagnostics)
         }
     }
 }

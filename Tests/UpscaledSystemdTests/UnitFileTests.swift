@@ -41,6 +41,10 @@ struct UnitFileTests {
 
     @Test("systemd-analyze verify passes for the user unit and the system template")
     func verify() async throws {
+        try await HostPreparation.around { try await verifyStaged() }
+    }
+
+    private func verifyStaged() async throws {
         let staged = try Staged()
         let system = try await runCommand(Self.analyze, ["verify", staged.units.appending("upscaled@.service").string],
                                           environment: staged.environment)
@@ -59,6 +63,10 @@ struct UnitFileTests {
 
     @Test("systemd-analyze security rates the system template OK or better (exposure below 2.0)")
     func securityScore() async throws {
+        try await HostPreparation.around { try await rateStaged() }
+    }
+
+    private func rateStaged() async throws {
         let staged = try Staged()
         let rated = try await runCommand(Self.analyze, ["security", "--offline=yes", "--no-pager",
                                                         staged.units.appending("upscaled@.service").string],

@@ -23,13 +23,13 @@ struct RealSystemdTests {
             // active, with the daemon's own STATUS= line.
             let state = try await manager.properties(UserService.unit,
                                                      ["ActiveState", "SubState", "StatusText", "Type", "NotifyAccess", "WatchdogUSec"])
-            #expect(state["ActiveState"] == "active", "\(state)\n\(await service.diagnostics())")
+            await explain(state["ActiveState"] == "active", "not active after start: \(state)", service.diagnostics)
             #expect(state["SubState"] == "running")
             #expect(state["Type"] == "notify")
             #expect(state["NotifyAccess"] == "main")
             #expect(state["WatchdogUSec"] == "30s")
             #expect(state["StatusText"]?.hasPrefix("idle: 0 queued, 0 working") == true, "\(state)")
-            #expect(service.log.contains("ready: watching \(service.inbox.string)"))
+            #expect(service.log.contains("ready: "), "\(service.log)")
 
             let status = try await manager.systemctl(["status", UserService.unit])
             #expect(status.output.contains("Status: \"idle: 0 queued, 0 working"), "\(status)")
@@ -37,7 +37,7 @@ struct RealSystemdTests {
             try dropImage("holiday.png", into: service.inbox, staging: manager.directory.appending("staging"))
             let result = service.outbox.appending("holiday.png")
             let filed = await eventually(timeout: .seconds(30)) { exists(result) && exists(service.archive.appending("holiday.png")) }
-            #expect(filed, "\(await service.diagnostics())")
+            await explain(filed, "holiday.png was not filed: \(listFiles(service.root))", service.diagnostics)
             if filed {
                 let info = try ImageFactory.info(result)
                 #expect(info.width == 128 && info.height == 96)
@@ -52,22 +52,26 @@ struct RealSystemdTests {
         try await withUserManager { manager in
             let service = try await UserService(manager: manager)
             try writeText(service.configFile, "scale = 2\n")
-            try #require(try await service.start().status == 0)
+            let started = try await service.start()
+            try #require(started.status == 0, "\(started)")
             let pid = try await service.property("MainPID")
 
             try writeText(service.configFile, "scale = 3\n")
             let reloaded = try await manager.systemctl(["reload", UserService.unit])
             #expect(reloaded.status == 0, "\(reloaded)")
             let logged = await eventually(timeout: .seconds(20)) { service.log.contains("configuration reloaded") }
-            #expect(logged, "\(await service.diagnostics())")
+            await explain(logged, "no 'configuration reloaded' in the log", service.diagnostics)
             let active = try await service.waitFor("SubState") { $0 == "running" }
             #expect(active.met, "after reload: \(active.value)")
-            #expect(try await service.property("ActiveState") == "active")
-            #expect(try await service.property("MainPID") == pid, "a reload must not restart the daemon")
+            let activeState = try await service.property("ActiveState")
+            #expect(activeState == "active")
+            let pidAfter = try await service.property("MainPID")
+            #expect(pidAfter == pid, "a reload must not restart the daemon")
 
             try dropImage("after-reload.png", into: service.inbox, staging: manager.directory.appending("staging"))
             let result = service.outbox.appending("after-reload.png")
-            #expect(await eventually(timeout: .seconds(30)) { exists(result) }, "\(await service.diagnostics())")
+            let filed = await eventually(timeout: .seconds(30)) { exists(result) }
+            await explain(filed, "after-reload.png was not filed", service.diagnostics)
             if exists(result) {
                 let info = try ImageFactory.info(result)
                 #expect(info.width == 192 && info.height == 144, "the reloaded scale (3) applies")
@@ -80,13 +84,15 @@ struct RealSystemdTests {
         try await withUserManager { manager in
             let service = try await UserService(manager: manager)
             try writeText(service.configFile, "scale = 4\n")
-            try #require(try await service.start().status == 0)
+            let started = try await service.start()
+            try #require(started.status == 0, "\(started)")
 
             // 3000×2000 at 4× is a 96-megapixel PNG: a job that lasts a few seconds.
             try dropImage("large.png", into: service.inbox, staging: manager.directory.appending("staging"),
                           width: 3000, height: 2000)
             let working = try await service.waitFor("StatusText", timeout: .seconds(60)) { $0.contains("1 working") }
-            try #require(working.met, "the job never showed as in flight: \(working.value)\n\(await service.diagnostics())")
+            await explain(working.met, "the job never showed as in flight: \(working.value)", service.diagnostics)
+            try #require(working.met)
 
             let clock = ContinuousClock()
             let began = clock.now
@@ -96,13 +102,13 @@ struct RealSystemdTests {
 
             let after = try await manager.properties(UserService.unit, ["ActiveState", "Result", "ExecMainStatus", "NRestarts"])
             #expect(after["ActiveState"] == "inactive", "\(after)")
-            #expect(after["Result"] == "success", "a stop that needed SIGKILL or failed: \(after)\n\(await service.diagnostics())")
+            await explain(after["Result"] == "success", "a stop that needed SIGKILL or failed: \(after)", service.diagnostics)
             #expect(after["ExecMainStatus"] == "0", "\(after)")
             #expect(after["NRestarts"] == "0")
 
             // The job in flight was finished, not abandoned: its result and archived original.
             let result = service.outbox.appending("large.png")
-            #expect(exists(result), "\(listFiles(service.root))\n\(await service.diagnostics())")
+            await explain(exists(result), "the job in flight left no result: \(listFiles(service.root))", service.diagnostics)
             #expect(exists(service.archive.appending("large.png")))
             if exists(result) {
                 let info = try ImageFactory.info(result)
@@ -126,18 +132,21 @@ struct RealSystemdTests {
                 WatchdogSec=2s
                 TimeoutAbortSec=2s
                 """)
-            try #require(try await service.start().status == 0)
-            #expect(try await service.property("WatchdogUSec") == "2s")
-            let first = try #require(Int32(try await service.property("MainPID")))
+            let started = try await service.start()
+            try #require(started.status == 0, "\(started)")
+            let watchdog = try await service.property("WatchdogUSec")
+            #expect(watchdog == "2s")
+            let firstPID = try await service.property("MainPID")
+            let first = try #require(Int32(firstPID))
             // Pinging works: a healthy daemon outlives several watchdog periods.
             let healthy = try await service.waitFor("NRestarts", timeout: .seconds(5)) { $0 != "0" }
-            #expect(!healthy.met, "a healthy daemon was restarted: \(await service.diagnostics())")
+            await explain(!healthy.met, "a healthy daemon was restarted", service.diagnostics)
 
             kill(first, SIGSTOP)                               // hung: no more WATCHDOG=1
             let noticed = try await service.waitFor("Result", timeout: .seconds(20)) { $0 == "watchdog" }
             #expect(noticed.met, "Result=\(noticed.value)")
             let restarted = try await service.waitFor("NRestarts", timeout: .seconds(40)) { $0 == "1" }
-            #expect(restarted.met, "NRestarts=\(restarted.value)\n\(await service.diagnostics())")
+            await explain(restarted.met, "NRestarts=\(restarted.value)", service.diagnostics)
             let running = try await service.waitFor("SubState", timeout: .seconds(30)) { $0 == "running" }
             #expect(running.met)
             let second = try await service.property("MainPID")
@@ -150,19 +159,21 @@ struct RealSystemdTests {
     func restartsAfterKill() async throws {
         try await withUserManager { manager in
             let service = try await UserService(manager: manager)
-            try #require(try await service.start().status == 0)
-            let first = try #require(Int32(try await service.property("MainPID")))
+            let started = try await service.start()
+            try #require(started.status == 0, "\(started)")
+            let firstPID = try await service.property("MainPID")
+            let first = try #require(Int32(firstPID))
             kill(first, SIGKILL)
             let restarted = try await service.waitFor("NRestarts", timeout: .seconds(30)) { $0 == "1" }
-            #expect(restarted.met, "NRestarts=\(restarted.value)\n\(await service.diagnostics())")
+            await explain(restarted.met, "NRestarts=\(restarted.value)", service.diagnostics)
             let running = try await service.waitFor("SubState", timeout: .seconds(30)) { $0 == "running" }
             #expect(running.met, "SubState=\(running.value)")
             let second = try await service.property("MainPID")
             #expect(second != "0" && second != String(first))
             // The new daemon works: it files a new drop.
             try dropImage("again.png", into: service.inbox, staging: manager.directory.appending("staging"))
-            #expect(await eventually(timeout: .seconds(30)) { exists(service.outbox.appending("again.png")) },
-                    "\(await service.diagnostics())")
+            let filed = await eventually(timeout: .seconds(30)) { exists(service.outbox.appending("again.png")) }
+            await explain(filed, "the restarted daemon did not file again.png", service.diagnostics)
         }
     }
 
@@ -195,8 +206,10 @@ struct RealSystemdTests {
                 LoadCredential=stability-api-key:\(key.string)
                 """)
             try writeText(service.environmentFile, "UPSCALED_TEST_FROM_ENV_FILE=yes\n")
-            try #require(try await service.start().status == 0)
-            let pid = try #require(Int32(try await service.property("MainPID")))
+            let started = try await service.start()
+            try #require(started.status == 0, "\(started)")
+            let mainPID = try await service.property("MainPID")
+            let pid = try #require(Int32(mainPID))
 
             let env = environment(ofProcess: pid)
             #expect(env["UPSCALED_TEST_FROM_ENV_FILE"] == "yes", "EnvironmentFile=-%E/upscaled/upscaled.env")

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import SystemPackage
+import Testing
 import UpscaledTestSupport
 
 /// The repository's units, as shipped.
@@ -37,7 +38,7 @@ struct UserService {
             StandardError=inherit
             """)
         if let extraDropIn { try manager.dropIn(Self.unit, "20-test", extraDropIn) }
-        try manager.daemonReload()
+        try await manager.daemonReload()
     }
 
     func start() async throws -> CommandResult { try await manager.systemctl(["start", Self.unit]) }
@@ -96,4 +97,13 @@ func statusField(ofProcess pid: Int32, _ name: String) -> String? {
         return line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)
     }
     return nil
+}
+
+/// Records an issue with `diagnostics()` appended when `condition` is false: the way to attach
+/// something that needs `await` to a failure (an #expect comment cannot await).
+func explain(_ condition: Bool, _ what: @autoclosure () -> String, _ diagnostics: () async -> String,
+             sourceLocation: SourceLocation = #_sourceLocation) async {
+    if !condition {
+        Issue.record("\(what())\n\(await diagnostics())", sourceLocation: sourceLocation)
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import SystemPackage
 import UpscaledTestSupport
 
@@ -13,7 +14,7 @@ import UpscaledTestSupport
 /// - the credentials folder bind-mounted onto itself as a *shared* mount: the manager writes
 ///   each unit's credentials into a private mount namespace and moves the mount into place,
 ///   which only reaches our namespace through mount propagation (PID 1 makes `/` shared).
-/// Everything is created only when missing, and removed only when this manager created it.
+/// Everything is created only when missing, and removed only when we created it (HostPreparation).
 final class UserManager: @unchecked Sendable {
     // @unchecked: every stored property is set in init and never changed afterwards, except
     // `stopped`, which only `shutdown()` touches (tests call it once, at the end).
@@ -23,16 +24,11 @@ final class UserManager: @unchecked Sendable {
     let unitDirectory: FilePath
     let logPath: FilePath
     private let process: Process
-    private let created: [String]
     private let credentialsMount: FilePath
     private var stopped = false
 
-    /// Paths under /run/systemd that a root user manager creates or needs.
-    private static let hostPaths = ["/run/systemd/system", "/run/systemd/inaccessible",
-                                    "/run/systemd/systemd-units-load", "/run/systemd/unit-root"]
-
     static let systemctlPath = findExecutable("systemctl") ?? "/bin/systemctl"
-    static let managerPath = ["/lib/systemd/systemd", "/usr/lib/systemd/systemd"].first { access($0, X_OK) == 0 }
+    static let managerPath = (["/lib/systemd/systemd", "/usr/lib/systemd/systemd"] as [String]).first { access($0, X_OK) == 0 }
         ?? "/lib/systemd/systemd"
 
     /// Starts a manager and waits (with a deadline) until it is running.
@@ -48,10 +44,14 @@ final class UserManager: @unchecked Sendable {
     }
 
     private init() throws {
-        let existing = Self.hostPaths.filter { FileManager.default.fileExists(atPath: $0) }
-        created = Self.hostPaths.filter { !existing.contains($0) }
-        try FileManager.default.createDirectory(atPath: "/run/systemd/system", withIntermediateDirectories: true)
-        try Self.makeInaccessibleNodes()
+        try HostPreparation.acquire()
+        do {
+            try FileManager.default.createDirectory(atPath: "/run/systemd/system", withIntermediateDirectories: true)
+            try Self.makeInaccessibleNodes()
+        } catch {
+            HostPreparation.release()
+            throw error
+        }
 
         directory = try ServiceDirectory("upscaled-systemd-test")
         runtime = directory.appending("runtime")
@@ -73,7 +73,9 @@ final class UserManager: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: logPath.string, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: findExecutable("setsid") ?? "/usr/bin/setsid")
-        process.arguments = [Self.managerPath, "--user"]
+        // --wait: Foundation starts children in their own process group, so setsid(1) must fork
+        // to make a new session; it then waits for the manager, and `process` tracks it.
+        process.arguments = ["--wait", Self.managerPath, "--user"]
         // A clean environment: the manager hands its own environment to every unit.
         process.environment = [
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -218,17 +220,57 @@ final class UserManager: @unchecked Sendable {
             }
             _ = try? await systemctl(["exit"], timeout: .seconds(20))
             if await !eventually(timeout: .seconds(20), { !process.isRunning }) {
-                kill(-process.processIdentifier, SIGKILL)     // setsid: the manager leads its own group
-                kill(process.processIdentifier, SIGKILL)
+                // The manager is setsid's child and leads its own session and process group.
+                let setsid = process.processIdentifier
+                let children = readText(FilePath("/proc/\(setsid)/task/\(setsid)/children"))
+                for child in children.split(separator: " ").compactMap({ Int32($0) }) {
+                    kill(-child, SIGKILL)
+                    kill(child, SIGKILL)
+                }
                 _ = await eventually(timeout: .seconds(10)) { !process.isRunning }
             }
         }
         _ = credentialsMount.withPlatformString { umount2($0, Int32(MNT_DETACH)) }
-        for path in created.reversed() {
-            try? FileManager.default.removeItem(atPath: path)
-        }
+        HostPreparation.release()
     }
 
     /// What the manager logged (mostly empty: without journald it has nowhere to log).
     var log: String { readText(logPath) }
+}
+
+/// What systemd programs run by the tests add under /run/systemd (a user manager as root, and
+/// `systemd-analyze verify`/`security`, which create `systemd-units-load`), recorded before the
+/// first user and removed after the last one, so the machine is left as it was found even when
+/// suites run in parallel. Paths that existed before are never touched.
+enum HostPreparation {
+    static let paths = ["/run/systemd/system", "/run/systemd/inaccessible",
+                        "/run/systemd/systemd-units-load", "/run/systemd/unit-root"]
+    private static let state = Mutex<(users: Int, missing: [String])>((0, []))
+
+    static func acquire() throws {
+        state.withLock { state in
+            if state.users == 0 {
+                state.missing = paths.filter { !FileManager.default.fileExists(atPath: $0) }
+            }
+            state.users += 1
+        }
+    }
+
+    static func release() {
+        state.withLock { state in
+            state.users -= 1
+            guard state.users == 0 else { return }
+            for path in state.missing.reversed() {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+            state.missing = []
+        }
+    }
+
+    /// Runs `body` with the machine's /run/systemd recorded first and restored afterwards.
+    static func around<T>(_ body: () async throws -> T) async throws -> T {
+        try acquire()
+        defer { release() }
+        return try await body()
+    }
 }
