@@ -13,6 +13,11 @@ public enum JobOutcome: Sendable, Equatable {
     case deferred(reason: String)
     /// The engine cannot work (key rejected…): the file is back in the inbox and the pipeline pauses.
     case paused(reason: String)
+    /// The place cannot take results (disk full, read-only, permission denied): the file is back
+    /// in the inbox and the pipeline pauses until a test write to the outbox succeeds.
+    case stalled(reason: String)
+    /// Not decodable yet, but written in place moments ago: back in the inbox, looked at again soon.
+    case retrySoon(reason: String)
     /// The file was gone before it could be claimed (moved away, deleted, claimed by a twin event).
     case vanished
 }

@@ -42,7 +42,7 @@ public final class JobRunner: Sendable {
 
     /// Processes the file at inbox-relative `relative`; `resuming` is a job recovered from the
     /// journal that is already claimed (a creative generation to poll again).
-    func process(_ relative: FilePath, settings: JobSettings, resuming: Claim? = nil,
+    func process(_ relative: FilePath, settings: JobSettings, resuming: Claim? = nil, mayBeIncomplete: Bool = false,
                  pause: @Sendable (String) async -> Void = { _ in }) async -> JobOutcome {
         let started = ContinuousClock.now
         var log = logger
@@ -55,12 +55,16 @@ public final class JobRunner: Sendable {
                 guard let claimed = try await blocking({ try self.claim(relative) }) else { return .vanished }
                 claim = claimed
             }
+        } catch let error as SystemCallError where error.isEnvironmental {
+            // Disk full or read-only where our journal lives: nothing was moved; pause until it works.
+            log.error("could not claim \(relative.display): \(error)")
+            return .stalled(reason: "cannot claim files: \(error)")
         } catch {
             log.warning("could not claim \(relative.display): \(error)")
             return .deferred(reason: "cannot claim \(relative.display): \(error)")
         }
         log[metadataKey: "upscaled.job"] = "\(claim.record.id)"
-        let outcome = await run(claim, settings: settings, log: log, pause: pause)
+        let outcome = await run(claim, settings: settings, log: log, mayBeIncomplete: mayBeIncomplete, pause: pause)
         let seconds = (ContinuousClock.now - started).seconds
         var meta: Logger.Metadata = ["upscaled.engine": "\(engine.name)", "upscaled.duration_s": "\(String(format: "%.3f", seconds))"]
         switch outcome {
@@ -79,6 +83,12 @@ public final class JobRunner: Sendable {
         case .deferred(let reason):
             meta["upscaled.outcome"] = "deferred"
             log.notice("put back \(relative.display): \(reason)", metadata: meta)
+        case .stalled(let reason):
+            meta["upscaled.outcome"] = "stalled"
+            log.error("put back \(relative.display) and paused: \(reason)", metadata: meta)
+        case .retrySoon(let reason):
+            meta["upscaled.outcome"] = "retry"
+            log.notice("put back \(relative.display) to look again soon: \(reason)", metadata: meta)
         case .paused(let reason):
             meta["upscaled.outcome"] = "paused"
             log.error("put back \(relative.display) and paused the engine: \(reason)", metadata: meta)
@@ -88,7 +98,8 @@ public final class JobRunner: Sendable {
         return outcome
     }
 
-    private func run(_ claim: Claim, settings: JobSettings, log: Logger, pause: @Sendable (String) async -> Void) async -> JobOutcome {
+    private func run(_ claim: Claim, settings: JobSettings, log: Logger, mayBeIncomplete: Bool,
+                     pause: @Sendable (String) async -> Void) async -> JobOutcome {
         let name = claim.relative.display
         // Not a regular file: never opened, never followed.
         if claim.status.kind != .regular {
@@ -126,6 +137,9 @@ public final class JobRunner: Sendable {
                 try FileOperations.makeDirectories(outDirectory)
                 return try TempFile.create(in: outDirectory)
             }
+        } catch let error as SystemCallError where error.isEnvironmental {
+            _ = await putBack(claim, reason: "cannot write to \(outDirectory.display): \(error)")
+            return .stalled(reason: "cannot write to \(outDirectory.display): \(error)")
         } catch {
             return await putBack(claim, reason: "cannot write to \(outDirectory.display): \(error)")
         }
@@ -148,6 +162,16 @@ public final class JobRunner: Sendable {
             result = try await engine.upscale(request, into: temp)
         } catch {
             temp.close(committed: false)
+            // "Stable" is not "complete": a file written in place that does not decode may still be
+            // being written (a writer that paused longer than the quiet window). Look again soon.
+            if error.code == "undecodable", mayBeIncomplete {
+                _ = await putBack(claim, reason: error.reason)
+                return .retrySoon(reason: "\(name) does not decode yet and was written moments ago")
+            }
+            if error.code == "disk-full" {
+                _ = await putBack(claim, reason: error.reason)
+                return .stalled(reason: error.reason)
+            }
             switch error.disposition {
             case .failInput: return await fileAway(claim, failure: error)
             case .quarantine: return await fileAway(claim, failure: error, quarantine: true)
@@ -172,6 +196,9 @@ public final class JobRunner: Sendable {
             return .done(output: pending.output)
         } catch let failure as UpscaleFailure {
             return await fileAway(claim, failure: failure)
+        } catch let error as SystemCallError where error.isEnvironmental {
+            _ = await putBack(claim, reason: "cannot file the result: \(error)")
+            return .stalled(reason: "cannot write results: \(error)")
         } catch {
             return await putBack(claim, reason: "cannot file the result: \(error)")
         }

@@ -47,6 +47,12 @@ public actor Pipeline {
     private var stopping = false
     /// Jobs recovered from the journal, already claimed, keyed by their inbox-relative path.
     private var resumable: [FilePath: JobRunner.Claim] = [:]
+    /// Files queued after being written in place (not moved in): they may still be incomplete.
+    private var writtenInPlace: Set<FilePath> = []
+    /// How many times a file was looked at again because it did not decode yet.
+    private var decodeRetries: [FilePath: Int] = [:]
+    static let maxDecodeRetries = 3
+    static let decodeRetryDelay: Double = 3
     /// Set while the engine cannot work (a rejected key): workers wait, files stay in the inbox.
     private var pausedReason: String?
     private var pauseWaiters: [CheckedContinuation<Void, Never>] = []
@@ -150,6 +156,7 @@ public actor Pipeline {
         switch decision {
         case .ready:
             forget(relative)
+            if arrival == .movedIn { writtenInPlace.remove(relative) } else { writtenInPlace.insert(relative) }
             enqueue(relative)
         case .recheck(let at):
             schedule(relative, at: at, arrival: arrival, status: status)
@@ -216,8 +223,8 @@ public actor Pipeline {
     private func finished(_ relative: FilePath, outcome: JobOutcome) async {
         inFlight.remove(relative)
         switch outcome {
-        case .done: counts.done += 1
-        case .failed(_, let reason): counts.failed += 1; lastError = reason
+        case .done: counts.done += 1; decodeRetries[relative] = nil; writtenInPlace.remove(relative)
+        case .failed(_, let reason): counts.failed += 1; lastError = reason; decodeRetries[relative] = nil; writtenInPlace.remove(relative)
         case .quarantined: counts.quarantined += 1
         case .deferred(let reason):
             lastError = reason
@@ -225,6 +232,15 @@ public actor Pipeline {
                 retryAfter[relative] = WallClock.now() + Self.retryDelay
                 revisit.insert(relative)
             }
+        case .stalled(let reason):
+            lastError = reason
+            pause(reason, probe: .outboxWritable)
+            revisit.insert(relative)
+        case .retrySoon(let reason):
+            lastError = reason
+            decodeRetries[relative, default: 0] += 1
+            retryAfter[relative] = WallClock.now() + Self.decodeRetryDelay
+            revisit.insert(relative)
         case .paused(let reason):
             pause(reason)
             revisit.insert(relative)                    // it is back in the inbox; taken again after the resume
@@ -245,7 +261,9 @@ public actor Pipeline {
                 group.addTask {
                     while let relative = await self.nextJob() {
                         let resuming = await self.takeResumable(relative)
+                        let incomplete = await self.mayBeIncomplete(relative)
                         let outcome = await self.runner.process(relative, settings: await self.currentSettings, resuming: resuming,
+                                                                mayBeIncomplete: incomplete,
                                                                 pause: { reason in await self.pause(reason) })
                         await self.finished(relative, outcome: outcome)
                     }
@@ -325,14 +343,21 @@ public actor Pipeline {
         enqueue(claim.relative)
     }
 
+    private func mayBeIncomplete(_ relative: FilePath) -> Bool {
+        writtenInPlace.contains(relative) && decodeRetries[relative, default: 0] < Self.maxDecodeRetries
+    }
+
     private func takeResumable(_ relative: FilePath) -> JobRunner.Claim? {
         resumable.removeValue(forKey: relative)
     }
 
     // MARK: - Pause
 
-    /// The engine cannot work: stop handing out jobs, and check the key with backoff until it works.
-    public func pause(_ reason: String) {
+    /// What must work again before a pause ends.
+    public enum ResumeProbe: Sendable { case engine, outboxWritable }
+
+    /// The engine (or the place) cannot work: stop handing out jobs, and check with backoff until it works.
+    public func pause(_ reason: String, probe: ResumeProbe = .engine) {
         guard !stopping else { return }
         let first = pausedReason == nil
         pausedReason = reason
@@ -340,29 +365,54 @@ public actor Pipeline {
         publish()
         guard first else { return }
         // Workers already waiting for a job stay waiting: nextJob re-checks the pause.
-        logger.error("engine paused: \(reason); files stay in the inbox until it works again (or on reload)")
-        startResumeLoop()
+        logger.error("paused: \(reason); files stay in the inbox until it works again (or on reload)")
+        startResumeLoop(probe)
     }
 
-    private func startResumeLoop() {
+    private func startResumeLoop(_ probe: ResumeProbe = .engine) {
         resumeTask?.cancel()
         let engine = runner.engine
-        let base = max(0.2, retryBaseSeconds * 15)
+        let outbox = layout.outbox
+        let journal = layout.journal
+        let io = self.io
+        // A key is re-checked with backoff from 15x the retry base; a full disk every 2 s (cheap: one test write).
+        let base = probe == .engine ? max(0.2, retryBaseSeconds * 15) : 2
         resumeTask = Task { [weak self] in
             var delay = base
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
                 if Task.isCancelled { return }
-                do throws(UpscaleFailure) {
-                    let note = try await engine.prepare()
-                    await self?.resume(note: note)
-                    return
-                } catch {
-                    await self?.notePause(error.reason)
-                    delay = min(delay * 2, 600)
+                switch probe {
+                case .engine:
+                    do throws(UpscaleFailure) {
+                        let note = try await engine.prepare()
+                        await self?.resume(note: note)
+                        return
+                    } catch {
+                        await self?.notePause(error.reason)
+                        delay = min(delay * 2, 600)
+                    }
+                case .outboxWritable:
+                    let ok = (try? await io.runIfActive {
+                        try Self.probeWritable(outbox, bytes: 4 << 20) && Self.probeWritable(journal, bytes: 64 << 10)
+                    }) ?? false
+                    if ok {
+                        await self?.resume(note: nil)
+                        return
+                    }
                 }
             }
         }
+    }
+
+    /// Whether `bytes` can be written to `folder` now: an invisible temp file, written, synced
+    /// and dropped (a result needs a few MB in the outbox; a journal record a little in the inbox).
+    static func probeWritable(_ folder: FilePath, bytes: Int) throws -> Bool {
+        let temp = try TempFile.create(in: folder)
+        defer { temp.close(committed: false) }
+        try temp.write([UInt8](repeating: 0, count: bytes))
+        try temp.sync()
+        return true
     }
 
     private func notePause(_ reason: String) {
@@ -402,6 +452,9 @@ public actor Pipeline {
             resume(note: note)
         } catch {
             if pausedReason != nil { notePause(error.reason); startResumeLoop() } else { pause(error.reason) }
+        }
+        if pausedReason != nil, engineNote?.hasPrefix("paused") != true {
+            engineNote = nil
         }
     }
 

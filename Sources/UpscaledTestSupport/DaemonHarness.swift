@@ -67,7 +67,8 @@ public final class DaemonHarness: @unchecked Sendable {
 
     /// Makes a file outside the inbox and renames it in (atomic arrival), like `mv`.
     public func drop(_ name: String, _ make: (FilePath) throws -> Void) throws {
-        let staging = home.path.appending("staging")
+        // Beside the inbox (same filesystem, so the final rename is atomic), hidden from listings.
+        let staging = root.appending(".test-staging")
         try FileManager.default.createDirectory(atPath: staging.string, withIntermediateDirectories: true)
         let source = staging.appending(UUID().uuidString + "-" + (FilePath(name).lastComponent?.string ?? "x"))
         try make(source)

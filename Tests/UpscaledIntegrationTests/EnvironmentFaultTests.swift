@@ -1,0 +1,77 @@
+import Foundation
+import Glibc
+import SystemPackage
+import Testing
+import UpscaledCore
+import UpscaledTestSupport
+
+/// Faults of the place rather than of the file: a full disk, a writer slower than the quiet
+/// window. Inputs are kept, nothing half-written appears, work resumes by itself.
+@Suite struct EnvironmentFaultTests {
+    @Test func aFileStillBeingWrittenIsLookedAtAgainNotFailed() async throws {
+        let h = try DaemonHarness()
+        let daemon = try await h.start(["--quiet-window-ms", "200"])
+        let whole = h.home.path.appending("whole.png")
+        try ImageFactory.write(whole, width: 200, height: 150)
+        let bytes = try readFile(whole)
+        // A writer that pauses far longer than the quiet window, mid-file.
+        let target = h.inbox.appending("slow-writer.png")
+        let fd = open(target.string, O_CREAT | O_WRONLY | O_EXCL, 0o644)
+        #expect(fd >= 0)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, bytes.count / 2) }
+        close(fd)
+        #expect(await eventually { daemon.log.contains("does not decode yet") })
+        #expect(await eventually { exists(target) })               // put back, untouched
+        let again = open(target.string, O_WRONLY | O_APPEND)
+        _ = bytes.withUnsafeBytes { write(again, $0.baseAddress! + bytes.count / 2, bytes.count - bytes.count / 2) }
+        close(again)
+        #expect(await eventually { exists(h.outbox.appending("slow-writer.png")) })
+        #expect(listFiles(h.failed).isEmpty)
+        #expect(try readFile(h.archive.appending("slow-writer.png")) == bytes)
+        #expect(await h.stop() == 0)
+    }
+
+    @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root (CI runs as root)"))
+    func aFullDiskPausesKeepsTheInputAndResumes() async throws {
+        let h = try DaemonHarness()
+        try FileManager.default.createDirectory(atPath: h.root.string, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=6m", "tmpfs", h.root.string]
+        try mount.run()
+        mount.waitUntilExit()
+        try #require(mount.terminationStatus == 0, "mount failed")
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = ["-l", h.root.string]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        try await h.start()
+        // An input of a few hundred KB whose 2x PNG needs several MB.
+        try h.drop("big.png") { try ImageFactory.write($0, width: 900, height: 700) }
+        #expect(await eventually { exists(h.outbox.appending("big.png")) })
+        // The next input is written first, then the disk is filled to the last block: moving the
+        // input in needs no space, its result has none.
+        let staged = h.root.appending(".test-staging/second.png")
+        try ImageFactory.write(staged, width: 900, height: 700)
+        let filler = h.root.appending("filler")
+        let fd = open(filler.string, O_CREAT | O_WRONLY, 0o644)
+        let chunk = [UInt8](repeating: 1, count: 16 * 1024)
+        while chunk.withUnsafeBytes({ write(fd, $0.baseAddress!, chunk.count) }) > 0 {}
+        while chunk.withUnsafeBytes({ write(fd, $0.baseAddress!, 512) }) > 0 {}
+        close(fd)
+        #expect(rename(staged.string, h.inbox.appending("second.png").string) == 0)
+        #expect(await h.socket.waitFor { $0.contains("paused") && $0.contains("space") } != nil)
+        #expect(await eventually { exists(h.inbox.appending("second.png")) })     // kept, back in the inbox
+        #expect(!exists(h.outbox.appending("second.png")))                        // nothing half-written
+        #expect(listFiles(h.outbox, includeHidden: true) == ["big.png"])
+        #expect(listFiles(h.failed).isEmpty)
+        // Space comes back: work resumes by itself.
+        unlink(filler.string)
+        #expect(await eventually { exists(h.outbox.appending("second.png")) })
+        #expect(try ImageFactory.info(h.outbox.appending("second.png")).width == 1800)
+        #expect(await h.stop() == 0)
+    }
+}
