@@ -92,6 +92,7 @@ public enum Daemon {
         status.set(state: .stopped)
         status.flushNow()
         status.drainWrites()
+        notifier.flush()
         let final = await pipeline.counters
         try? await io.shutdownGracefully()
         logger.info("stopped: done \(final.done), failed \(final.failed), quarantined \(final.quarantined)")

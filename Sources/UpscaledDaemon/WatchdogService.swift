@@ -15,7 +15,8 @@ public struct WatchdogService: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             notifier.watchdog()
-            try? await Task.sleep(for: interval / 2)
+            // Ends at once on graceful shutdown: a stop must not wait out half a watchdog interval.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval / 2) }
         }
     }
 }

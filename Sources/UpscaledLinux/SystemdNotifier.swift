@@ -1,5 +1,7 @@
+import Dispatch
 import Glibc
 import CSystemd
+import CUpscaledShims
 
 /// Talks to the service manager through libsystemd's `sd_notify`: readiness, status, watchdog
 /// pings, reloading and stopping. Without `NOTIFY_SOCKET` every call is a cheap no-op, so the
@@ -20,17 +22,30 @@ public struct SystemdNotifier: Sendable {
         return rc > 0
     }
 
-    public func ready(status: String) { _ = try? send([("READY", "1"), ("STATUS", status)]) }
-    public func status(_ text: String) { _ = try? send([("STATUS", text)]) }
-    public func stopping(status: String) { _ = try? send([("STOPPING", "1"), ("STATUS", status)]) }
-    public func watchdog() { _ = try? send([("WATCHDOG", "1")]) }
+    /// Messages go out in order on one serial queue of their own: `sd_notify` is a blocking
+    /// `sendmsg(2)`, and a manager slow to read (a full socket buffer) must never stall Swift's
+    /// cooperative pool, which has only as many threads as cores.
+    private static let queue = DispatchQueue(label: "upscaled-sd-notify")
+
+    private func post(_ fields: [(String, String)]) {
+        guard isSupervised else { return }
+        Self.queue.async { _ = try? send(fields) }
+    }
+
+    /// Waits until every message posted so far has been handed to the manager (before exit).
+    public func flush() { Self.queue.sync {} }
+
+    public func ready(status: String) { post([("READY", "1"), ("STATUS", status)]) }
+    public func status(_ text: String) { post([("STATUS", text)]) }
+    public func stopping(status: String) { post([("STOPPING", "1"), ("STATUS", status)]) }
+    public func watchdog() { post([("WATCHDOG", "1")]) }
 
     /// `RELOADING=1` with the CLOCK_MONOTONIC timestamp systemd 253+ requires for Type=notify-reload.
     public func reloading() {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let usec = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
-        _ = try? send([("RELOADING", "1"), ("MONOTONIC_USEC", String(usec)), ("STATUS", "reloading configuration")])
+        post([("RELOADING", "1"), ("MONOTONIC_USEC", String(usec)), ("STATUS", "reloading configuration")])
     }
 
     /// The watchdog interval systemd asked for (WATCHDOG_USEC for this PID), or nil.

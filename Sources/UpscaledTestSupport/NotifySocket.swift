@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import SystemPackage
 
 /// A real `NOTIFY_SOCKET`: an AF_UNIX datagram socket bound to a temp path, receiving what the
@@ -28,9 +29,20 @@ public final class NotifySocket: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno)!) }
+        // Read continuously, as systemd does: a datagram socket nobody reads fills up and then
+        // blocks the sender.
+        let reader = Thread { [weak self] in
+            while let self, !self.closed.withLock({ $0 }) { self.drain(timeoutMilliseconds: 100) }
+        }
+        reader.start()
     }
 
-    deinit { close(fd) }
+    private let closed = Mutex(false)
+
+    deinit {
+        closed.withLock { $0 = true }
+        close(fd)
+    }
 
     /// Everything received so far, one entry per datagram.
     public var received: [String] {
