@@ -39,6 +39,9 @@ public struct DaemonConfig: Sendable, Equatable {
     /// A full safety rescan in inotify mode every this many seconds (0: never). Cheap: one
     /// directory walk, and every file found is merged with what is already known.
     public var rescanIntervalSeconds: Int = 3600
+    /// Prometheus text metrics written to this file (for node_exporter's textfile collector);
+    /// nil: no metrics (the default).
+    public var metricsTextfile: String?
     /// The Stability AI engines' settings.
     public var stability = StabilityConfig()
 

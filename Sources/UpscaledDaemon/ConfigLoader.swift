@@ -68,7 +68,7 @@ public struct ConfigLoader: Sendable {
         "root", "engine", "scale", "width", "height", "output_format", "png_compression", "png_filter",
         "jpeg_quality", "webp_quality", "workers", "quiet_window_ms", "after_success", "max_input_pixels",
         "max_output_pixels", "animated", "ignore_suffixes", "log_level", "stability", "watch", "poll_interval_ms",
-        "rescan_interval_s",
+        "rescan_interval_s", "metrics_textfile",
     ]
 
     /// The keys of `[stability]`.
@@ -150,6 +150,7 @@ public struct ConfigLoader: Sendable {
         if let mode = try choice("watch", WatchMode.self) { config.watch = mode }
         if let interval = try int("poll_interval_ms") { config.pollIntervalMilliseconds = interval }
         if let interval = try int("rescan_interval_s") { config.rescanIntervalSeconds = interval }
+        if let path = try string("metrics_textfile") { config.metricsTextfile = path.isEmpty ? nil : path }
         if let value = table["stability"] {
             guard let stability = value.table else { throw ConfigError("\(file): 'stability' must be a table ([stability])") }
             try applyStability(stability, file: file, to: &config.stability)

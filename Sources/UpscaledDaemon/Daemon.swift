@@ -28,8 +28,9 @@ public enum Daemon {
             logger.notice("recovered after an interrupted run: \(report.finished) finished, \(report.putBack) returned to the inbox")
         }
 
+        let metrics = config.metricsTextfile.map { MetricsExporter(file: FilePath($0)) }
         let status = StatusBoard(file: layout.statusFile, notifier: notifier, engine: engine.name,
-                                 target: "\(config.target.summary) \(engine.summary)")
+                                 target: "\(config.target.summary) \(engine.summary)", metrics: metrics)
         let pipeline = Pipeline(runner: runner, io: io, layout: layout, status: status, config: config,
                                 logger: logger, retriesDeferred: !once)
         for claim in report.resumable { await pipeline.resume(claim) }

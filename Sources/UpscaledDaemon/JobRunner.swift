@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOPosix
 import SystemPackage
 import UpscaledCore
@@ -94,6 +95,13 @@ public final class JobRunner: Sendable {
             log.error("put back \(relative.display) and paused the engine: \(reason)", metadata: meta)
         case .vanished:
             break
+        }
+        if let label = meta["upscaled.outcome"] {
+            Counter(label: "upscaled_files_total", dimensions: [("outcome", "\(label)"), ("engine", engine.name)]).increment()
+            if case .done = outcome {
+                Metrics.Timer(label: "upscaled_job_duration_seconds", dimensions: [("engine", engine.name)])
+                    .recordSeconds(seconds)
+            }
         }
         return outcome
     }

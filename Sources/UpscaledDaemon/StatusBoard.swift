@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Metrics
 import Synchronization
 import SystemPackage
 import UpscaledCore
@@ -19,9 +20,11 @@ public final class StatusBoard: Sendable {
     private let file: FilePath
     private let notifier: SystemdNotifier
     private let interval: Duration
+    private let metrics: MetricsExporter?
 
     public init(file: FilePath, notifier: SystemdNotifier, engine: String, target: String,
-                interval: Duration = .milliseconds(500)) {
+                interval: Duration = .milliseconds(500), metrics: MetricsExporter? = nil) {
+        self.metrics = metrics
         let now = WallClock.iso8601()
         self.state = Mutex(State(snapshot: StatusSnapshot(
             pid: getpid(), state: .starting, mode: "inotify", engine: engine, target: target,
@@ -102,6 +105,12 @@ public final class StatusBoard: Sendable {
 
     private func write(_ snapshot: StatusSnapshot) {
         notifier.status(snapshot.line)
+        if let metrics {
+            Gauge(label: "upscaled_queue_depth").record(snapshot.queued)
+            Gauge(label: "upscaled_in_flight").record(snapshot.inFlight)
+            Gauge(label: "upscaled_overflow_rescans").record(snapshot.overflows)
+            metrics.write()
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         guard let data = try? encoder.encode(snapshot) else { return }
@@ -113,5 +122,8 @@ public final class StatusBoard: Sendable {
     }
 
     /// Waits until every status write queued so far is on disk (for tests and shutdown).
-    public func drainWrites() { Self.writer.sync {} }
+    public func drainWrites() {
+        Self.writer.sync {}
+        metrics?.drain()
+    }
 }

@@ -161,3 +161,34 @@ import UpscaledTestSupport
         #expect(badOutput.contains("does not exist"))
     }
 }
+
+@Suite struct MetricsTests {
+    @Test func prometheusTextfileMetricsAreWrittenWhenAsked() async throws {
+        let h = try DaemonHarness()
+        let textfile = h.home.path.appending("upscaled.prom")
+        let config = h.home.path.appending("m.toml")
+        try writeFile(config, Array("metrics_textfile = \"\(textfile.string)\"\n".utf8))
+        try await h.start(["--config", config.string])
+        try h.drop("m.png") { try ImageFactory.write($0) }
+        try h.drop("bad.png") { try writeFile($0, Array("text".utf8)) }
+        let written = await eventually {
+            let text = (try? String(contentsOfFile: textfile.string, encoding: .utf8)) ?? ""
+            return text.contains(#"upscaled_files_total{outcome="done",engine="local"} 1"#)
+                && text.contains(#"upscaled_files_total{outcome="failed",engine="local"} 1"#)
+        }
+        let text = (try? String(contentsOfFile: textfile.string, encoding: .utf8)) ?? ""
+        #expect(written, "\(text)")
+        #expect(text.contains("# TYPE upscaled_job_duration_seconds histogram"))
+        #expect(text.contains("upscaled_queue_depth"))
+        #expect(await h.stop() == 0)
+    }
+
+    @Test func noMetricsFileByDefault() async throws {
+        let h = try DaemonHarness()
+        try await h.start()
+        try h.drop("n.png") { try ImageFactory.write($0) }
+        #expect(await eventually { exists(h.outbox.appending("n.png")) })
+        #expect(await h.stop() == 0)
+        #expect(!listFiles(h.home.path).contains { $0.hasSuffix(".prom") })
+    }
+}
