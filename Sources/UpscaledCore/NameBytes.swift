@@ -1,3 +1,4 @@
+import Glibc
 import SystemPackage
 
 /// File names are bytes on Linux, not Unicode: a name from a Windows share or a macOS NFD
@@ -5,17 +6,7 @@ import SystemPackage
 /// through `String` (which would repair invalid UTF-8 and so change the name).
 extension FilePath.Component {
     /// The raw bytes of this component, without the terminating NUL.
-    public var bytes: [UInt8] {
-        withPlatformString { cString in
-            var out: [UInt8] = []
-            var pointer = cString
-            while pointer.pointee != 0 {
-                out.append(UInt8(bitPattern: pointer.pointee))
-                pointer += 1
-            }
-            return out
-        }
-    }
+    public var bytes: [UInt8] { withPlatformString(nulTerminatedBytes) }
 
     /// Builds a component from raw bytes; nil for empty names, `.`, `..` or names containing `/` or NUL.
     public init?(bytes: [UInt8]) {
@@ -32,17 +23,7 @@ extension FilePath.Component {
 
 extension FilePath {
     /// Raw bytes of the whole path, for journals and sidecars (stored base64 where JSON needs text).
-    public var bytes: [UInt8] {
-        withPlatformString { cString in
-            var out: [UInt8] = []
-            var pointer = cString
-            while pointer.pointee != 0 {
-                out.append(UInt8(bitPattern: pointer.pointee))
-                pointer += 1
-            }
-            return out
-        }
-    }
+    public var bytes: [UInt8] { withPlatformString(nulTerminatedBytes) }
 
     /// Builds a path from raw bytes (no NUL allowed).
     public init?(bytes: [UInt8]) {
@@ -53,4 +34,9 @@ extension FilePath {
 
     /// The path for humans and logs.
     public var display: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// The bytes of a NUL-terminated C string, without the NUL.
+private func nulTerminatedBytes(_ cString: UnsafePointer<CChar>) -> [UInt8] {
+    UnsafeBufferPointer(start: cString, count: strlen(cString)).map { UInt8(bitPattern: $0) }
 }

@@ -96,29 +96,12 @@ public struct ConfigLoader: Sendable {
         for key in table.keys where !keys.contains(key) {
             throw ConfigError("\(file): unknown key '\(key)'; known keys: \(keys.sorted().joined(separator: ", "))")
         }
-        func string(_ key: String) throws(ConfigError) -> String? {
-            guard let value = table[key] else { return nil }
-            guard let text = value.string else { throw ConfigError("\(file): '\(key)' must be a string") }
-            return text
-        }
-        func int(_ key: String) throws(ConfigError) -> Int? {
-            guard let value = table[key] else { return nil }
-            guard let number = value.int else { throw ConfigError("\(file): '\(key)' must be an integer") }
-            return number
-        }
-        func bool(_ key: String) throws(ConfigError) -> Bool? {
-            guard let value = table[key] else { return nil }
-            guard let flag = value.bool else { throw ConfigError("\(file): '\(key)' must be true or false") }
-            return flag
-        }
+        let reader = TableReader(table: table, file: file, prefix: "")
+        func string(_ key: String) throws(ConfigError) -> String? { try reader.string(key) }
+        func int(_ key: String) throws(ConfigError) -> Int? { try reader.int(key) }
+        func bool(_ key: String) throws(ConfigError) -> Bool? { try reader.bool(key) }
         func choice<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(ConfigError) -> T?
-        where T.RawValue == String, T: CaseIterable {
-            guard let text = try string(key) else { return nil }
-            guard let value = T(rawValue: text) else {
-                throw ConfigError("\(file): '\(key)' is '\(text)'; use one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return value
-        }
+        where T.RawValue == String, T: CaseIterable { try reader.choice(key, type) }
 
         if let root = try string("root") {
             let expanded = root.hasPrefix("~/") ? homeDirectory(environment) + root.dropFirst(1) : root
@@ -252,5 +235,15 @@ struct TableReader {
         guard let value = table[key] else { return nil }
         guard let flag = value.bool else { throw ConfigError("\(file): '\(prefix)\(key)' must be true or false") }
         return flag
+    }
+
+    /// One of an enum's raw values; the error lists them all.
+    func choice<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(ConfigError) -> T?
+    where T.RawValue == String, T: CaseIterable {
+        guard let text = try string(key) else { return nil }
+        guard let value = T(rawValue: text) else {
+            throw ConfigError("\(file): '\(prefix)\(key)' is '\(text)'; use one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
     }
 }

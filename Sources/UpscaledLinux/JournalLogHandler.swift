@@ -24,9 +24,7 @@ public struct JournalLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let merged = mergedMetadata(event)
         let fields = Self.fields(level: event.level, message: "\(event.message)", metadata: merged,
                                  label: label, source: event.source)
         Self.send(fields, file: event.file, line: event.line, function: event.function)

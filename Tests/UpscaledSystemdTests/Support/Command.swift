@@ -22,8 +22,8 @@ func runCommand(_ executable: String, _ arguments: [String], environment: [Strin
     let scratch = TempDirectory("upscaled-cmd")
     let out = scratch.appending("stdout").string
     let err = scratch.appending("stderr").string
-    FileManager.default.createFile(atPath: out, contents: nil)
-    FileManager.default.createFile(atPath: err, contents: nil)
+    _ = FileManager.default.createFile(atPath: out, contents: nil)
+    _ = FileManager.default.createFile(atPath: err, contents: nil)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
