@@ -103,6 +103,17 @@ import UpscaledTestSupport
         await engine.shutdown()
     }
 
+    @Test func keepsEXIFInPNGResults() async throws {
+        let temp = TempDirectory()
+        try ImageFactory.write(temp.appending("with-exif.jpg"))          // libvips writes an EXIF block
+        let exif = try VipsImageRef.open(temp.appending("with-exif.jpg"), sequential: true).blobLength("exif-data")
+        #expect(exif > 0)
+        let engine = try engine()
+        let (_, path) = try await upscale(engine, temp.appending("with-exif.jpg"), format: .jpeg, in: temp)
+        #expect(try VipsImageRef.open(path, sequential: true).blobLength("exif-data") > 0)
+        await engine.shutdown()
+    }
+
     @Test func sixteenBitAndCMYKInputs() async throws {
         let temp = TempDirectory()
         try ImageFactory.write(temp.appending("deep.png"), sixteenBit: true)
