@@ -50,6 +50,11 @@ import UpscaledTestSupport
         Case(name: "grey.png", expect: .done("grey.png"), make: image(bands: 1)),
         Case(name: "grey-alpha.png", expect: .done("grey-alpha.png"), make: image(bands: 2)),
         Case(name: "rgba.png", expect: .done("rgba.png"), make: image(bands: 4)),
+        Case(name: "palette-alpha.png", expect: .done("palette-alpha.png"), make: { path, scratch in
+            let staged = scratch.appending("palette-\(UUID().uuidString).png")
+            try ImageFactory.write(FilePath(staged.string + "[palette]"), bands: 4)
+            try FileManager.default.moveItem(atPath: staged.string, toPath: path.string)
+        }),
         Case(name: "rotated.jpg", expect: .done("rotated.png"), make: image(orientation: 6)),
         Case(name: "profiled.jpg", expect: .done("profiled.png"), make: image(icc: true)),
         Case(name: "cmyk.jpg", expect: .done("cmyk.png"), make: image(cmyk: true)),
@@ -132,6 +137,7 @@ import UpscaledTestSupport
         // Spot checks on what the good ones became.
         #expect(try ImageFactory.info(h.outbox.appending("rotated.png")).width == 64)      // 48x32 turned upright, 2x
         #expect(try ImageFactory.info(h.outbox.appending("rgba.png")).hasAlpha)
+        #expect(try ImageFactory.info(h.outbox.appending("palette-alpha.png")).hasAlpha)
         #expect(try ImageFactory.info(h.outbox.appending("profiled.png")).iccBytes > 0)
         // The symlink's target was never touched or copied.
         #expect(try FileOperations_isSymlink(h.failed.appending("link-out.png")))
