@@ -168,13 +168,14 @@ import UpscaledTestSupport
         #expect(retired.reason.contains("retired"))
         #expect(await h.stop() == 0)
 
-        let (h2, _) = try await start("esrgan-v1-x2plus", server: server)
+        let (h2, _) = try await start("esrgan-v1-x2plus", config: "organization = \"org-42\"", server: server)
         try h2.drop("v1.png") { try ImageFactory.write($0, width: 300, height: 200) }
         #expect(await eventually { exists(h2.outbox.appending("v1.png")) })
         #expect(try ImageFactory.info(h2.outbox.appending("v1.png")).width == 600)
         let post = try #require(posts(server, "/esrgan-v1-x2plus/image-to-image/upscale").first)
         #expect(post.fields == ["width": "600"])
         #expect(post.headers["accept"] == "image/png")
+        #expect(post.headers["organization"] == "org-42")
         #expect(await h2.stop() == 0)
         await server.shutdown()
     }

@@ -307,7 +307,9 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
             }
             let outcome: StabilityOutcome
             do {
-                let response = try await client.send(method, path, accept: accept, body: body)
+                // The v1 API documents `Organization:`; v2beta does not define it.
+                let response = try await client.send(method, path, accept: accept, body: body,
+                                                     organizationHeader: path.hasPrefix("/v1/"))
                 outcome = StabilityOutcome.classify(response, kind: kind, phase: phase)
             } catch is CancellationError {
                 throw UpscaleFailure(code: "engine-stopped", reason: "stopping", disposition: .retryLater)
