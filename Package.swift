@@ -117,7 +117,9 @@ let package = Package(
         .testTarget(
             name: "UpscaledEnginesTests",
             dependencies: ["UpscaledEngines", "UpscaledCore", "UpscaledTestSupport",
-                           .product(name: "SystemPackage", package: "swift-system")],
+                           .product(name: "SystemPackage", package: "swift-system"),
+                           .product(name: "MultipartKit", package: "multipart-kit"),
+                           .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict),
         .testTarget(
             name: "UpscaledSystemdTests",

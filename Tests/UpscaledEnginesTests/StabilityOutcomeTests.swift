@@ -1,5 +1,8 @@
 import Foundation
+import MultipartKit
+import NIOPosix
 import Testing
+import UpscaledTestSupport
 import UpscaledCore
 import UpscaledEngines
 
@@ -147,5 +150,34 @@ import UpscaledEngines
         try await limiter.acquire()
         #expect(ContinuousClock.now - start >= .milliseconds(290))
         #expect(await limiter.lockouts == 1)
+    }
+}
+
+@Suite struct UploadBodyTests {
+    @Test func theStreamedEnvelopeIsWhatMultipartKitWouldWriteWhole() async throws {
+        let temp = TempDirectory()
+        let image = (0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }          // several chunks
+        try writeFile(temp.appending("img.png"), image)
+        var form = StabilityForm(image: .file(temp.appending("img.png"), size: image.count), imageFormat: .png)
+        form.add("prompt", "a photo")
+        form.add("empty", "")                                                           // omitted, never sent empty
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let upload = try form.upload(pool: pool)
+        var streamed: [UInt8] = []
+        for try await chunk in UploadChunks(body: upload) { streamed += Array(chunk.readableBytesView) }
+        try await pool.shutdownGracefully()
+        #expect(streamed.count == upload.length)
+        // MultipartKit's own parser reads it back: the prompt and every image byte.
+        let boundary = String(upload.contentType.split(separator: "=").last!)
+        let parser = MultipartParser(boundary: boundary)
+        var bodies: [[UInt8]] = []
+        var current: [UInt8] = []
+        parser.onBody = { current += $0.readBytes(length: $0.readableBytes) ?? [] }
+        parser.onPartComplete = { bodies.append(current); current = [] }
+        try parser.execute(streamed)
+        #expect(bodies.count == 2)
+        #expect(bodies.first == Array("a photo".utf8))
+        #expect(bodies.last == image)
     }
 }

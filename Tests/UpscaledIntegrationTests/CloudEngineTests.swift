@@ -230,7 +230,9 @@ import UpscaledTestSupport
         let (h, _) = try await start("fast", config: "timeout_s = 1", server: server, args: ["--workers", "1"])
         try h.drop("s.png") { try ImageFactory.write($0, width: 100, height: 80) }
         #expect(await eventually { exists(h.outbox.appending("s.png")) })
-        #expect(posts(server, "/upscale/fast").count == 2)
+        // The slow answer timed out and was retried (a connection the time-out closed may cost one more try).
+        #expect((2...3).contains(posts(server, "/upscale/fast").count))
+        #expect(listFiles(h.failed).isEmpty)
         #expect(await h.stop() == 0)
         await server.shutdown()
     }

@@ -5,7 +5,10 @@ import UpscaledLinux
 /// The bytes that will be uploaded, after the endpoint's limits were checked (and, when
 /// `fit_to_limits` is on, after the input was downscaled or re-encoded to fit them).
 struct PreparedInput: Sendable {
-    var bytes: [UInt8]
+    /// The image to upload: the claimed file itself (streamed), or fitted bytes in memory.
+    var source: ImageSource
+    /// SHA-256 of what is uploaded, for the result cache.
+    var digest: String
     var format: ImageFormat
     /// The size of what is sent.
     var width: Int
@@ -83,11 +86,17 @@ extension StabilityEngine {
                                      details: ["width": "\(width)", "height": "\(height)", "engine": kind.name])
             }
             notes.append("fitted to the API's limits: \(width)x\(height) → \(target.width)x\(target.height) \(format.rawValue)")
-            return PreparedInput(bytes: bytes, format: format, width: target.width, height: target.height,
+            return PreparedInput(source: .memory(bytes), digest: ResultCache.digest(of: bytes), format: format,
+                                 width: target.width, height: target.height,
                                  originalWidth: width, originalHeight: height, v1Width: v1Width(for: target.width, target.height),
                                  notes: notes)
         }
-        return PreparedInput(bytes: try readAll(request.input), format: request.inputFormat, width: width, height: height,
+        let digest: String
+        do { digest = try ResultCache.digest(of: request.input) } catch {
+            throw UpscaleFailure(code: "unreadable", reason: "cannot read \(request.input.display): \(error)", disposition: .retryLater)
+        }
+        return PreparedInput(source: .file(request.input, size: size), digest: digest, format: request.inputFormat,
+                             width: width, height: height,
                              originalWidth: width, originalHeight: height, v1Width: v1Width(for: width, height), notes: notes)
     }
 

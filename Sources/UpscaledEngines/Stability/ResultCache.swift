@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Glibc
 import SystemPackage
 import UpscaledCore
 import UpscaledLinux
@@ -16,12 +17,35 @@ public struct ResultCache: Sendable {
         self.limit = limit
     }
 
-    /// SHA-256 of the input bytes and a canonical rendering of every setting that shapes the result.
-    public static func key(input: [UInt8], settings: String) -> String {
+    /// The key: SHA-256 over the input's own SHA-256 and a canonical rendering of every setting
+    /// that shapes the result.
+    public static func key(digest: String, settings: String) -> String {
         var hasher = SHA256()
-        hasher.update(data: input)
-        hasher.update(data: Array("\u{0}".utf8) + Array(settings.utf8))
+        hasher.update(data: Array(digest.utf8) + [0] + Array(settings.utf8))
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// SHA-256 of a file, read in chunks (the file is never held whole). Blocking.
+    public static func digest(of path: FilePath) throws -> String {
+        let fd = path.withPlatformString { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+        if fd < 0 { throw SystemCallError("open", path: path, errno: errno) }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemCallError("read", path: path, errno: errno)
+            }
+            hasher.update(data: buffer[0..<n])
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static func digest(of bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
     public func lookup(_ key: String) -> (bytes: [UInt8], format: ImageFormat)? {

@@ -63,7 +63,7 @@ public final class StabilityClient: Sendable {
     }
 
     /// Sends one request (after the rate limiter lets it through) and reads the whole answer.
-    public func send(_ method: HTTPMethod, _ path: String, accept: String?, body: (contentType: String, bytes: ByteBuffer)? = nil,
+    public func send(_ method: HTTPMethod, _ path: String, accept: String?, body: UploadBody? = nil,
                      organizationHeader: Bool = false) async throws -> StabilityResponse {
         try await limiter.acquire()
         var request = HTTPClientRequest(url: host + path)
@@ -75,7 +75,7 @@ public final class StabilityClient: Sendable {
         if organizationHeader, let organization = config.organization { request.headers.add(name: "Organization", value: organization) }
         if let body {
             request.headers.add(name: "Content-Type", value: body.contentType)
-            request.body = .bytes(body.bytes)
+            request.body = body.body()
         }
         let deadline = TimeAmount.seconds(Int64(config.timeoutSeconds))
         do {

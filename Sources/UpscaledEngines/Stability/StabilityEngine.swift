@@ -114,14 +114,14 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
         }
         var notes = input.notes
         let settingsText = "\(kind.name)|\(request.outputFormat.rawValue)|\(input.v1Width ?? 0)|\(generation)"
-        let cacheKey = cache.map { _ in ResultCache.key(input: input.bytes, settings: settingsText) }
+        let cacheKey = cache.map { _ in ResultCache.key(digest: input.digest, settings: settingsText) }
 
         var answer: (bytes: [UInt8], format: ImageFormat?)
         if let cache, let cacheKey, let hit = try? await pool.runIfActive({ cache.lookup(cacheKey) }) {
             answer = (hit.bytes, hit.format)
             notes.append("answered from the cache (same bytes and settings as an earlier drop; not paid again)")
         } else {
-            let form = StabilityForm.make(kind: kind, image: input.bytes, format: input.format, generation: generation,
+            let form = StabilityForm.make(kind: kind, image: input.source, format: input.format, generation: generation,
                                           outputFormat: request.outputFormat, v1Width: input.v1Width)
             let image: (bytes: [UInt8], format: ImageFormat?, seed: String?)
             if kind == .creative {
@@ -301,8 +301,8 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
         var lastProblem = ""
         while true {
             attempts += 1
-            let body: (contentType: String, bytes: ByteBuffer)?
-            do { body = try form?.encoded() } catch {
+            let body: UploadBody?
+            do { body = try form?.upload(pool: pool) } catch {
                 throw UpscaleFailure(code: "internal", reason: "cannot encode the request: \(error)")
             }
             let outcome: StabilityOutcome

@@ -1,5 +1,6 @@
 import MultipartKit
 import NIOCore
+import NIOPosix
 import NIOHTTP1
 import UpscaledCore
 
@@ -7,10 +8,10 @@ import UpscaledCore
 /// fields are omitted rather than sent empty (the API rejects explicit empties).
 public struct StabilityForm: Sendable {
     public var fields: [(String, String)] = []
-    public var image: [UInt8]
+    public var image: ImageSource
     public var imageFormat: ImageFormat
 
-    public init(image: [UInt8], imageFormat: ImageFormat) {
+    public init(image: ImageSource, imageFormat: ImageFormat) {
         self.image = image
         self.imageFormat = imageFormat
     }
@@ -21,7 +22,7 @@ public struct StabilityForm: Sendable {
     }
 
     /// The fields an endpoint takes, from the generation settings.
-    public static func make(kind: EngineKind, image: [UInt8], format: ImageFormat, generation: StabilityConfig.Generation,
+    public static func make(kind: EngineKind, image: ImageSource, format: ImageFormat, generation: StabilityConfig.Generation,
                             outputFormat: ImageFormat, v1Width: Int?) -> StabilityForm {
         var form = StabilityForm(image: image, imageFormat: format)
         let output = [.png, .jpeg, .webp].contains(outputFormat) ? outputFormat.apiName : "png"
@@ -56,23 +57,36 @@ public struct StabilityForm: Sendable {
         return form
     }
 
-    /// The encoded body and its content type (with the boundary).
-    public func encoded() throws -> (contentType: String, bytes: ByteBuffer) {
+    /// The streamed body: MultipartKit serializes every field and the image part with an empty
+    /// body; the image bytes are streamed into that gap, between the part's headers and the
+    /// closing boundary.
+    public func upload(pool: NIOThreadPool) throws -> UploadBody {
         var generator = SystemRandomNumberGenerator()
         let boundary = "upscaled-" + String(generator.next() as UInt64, radix: 36) + String(generator.next() as UInt64, radix: 36)
         var parts: [MultipartPart] = fields.map { name, value in
             MultipartPart(headers: ["Content-Disposition": "form-data; name=\"\(name)\""], body: value)
         }
-        var buffer = ByteBufferAllocator().buffer(capacity: image.count)
-        buffer.writeBytes(image)
         parts.append(MultipartPart(
             headers: ["Content-Disposition": "form-data; name=\"image\"; filename=\"image.\(imageFormat.fileExtension)\"",
                       "Content-Type": imageFormat.mimeType],
-            body: buffer))
-        var body = ByteBufferAllocator().buffer(capacity: image.count + 4096)
-        try MultipartSerializer().serialize(parts: parts, boundary: boundary, into: &body)
-        return ("multipart/form-data; boundary=\(boundary)", body)
+            body: ByteBuffer()))
+        var envelope = ByteBuffer()
+        try MultipartSerializer().serialize(parts: parts, boundary: boundary, into: &envelope)
+        // The last part's (empty) body ends where the closing delimiter begins.
+        let closing = Array("\r\n--\(boundary)--\r\n".utf8)
+        let bytes = Array(envelope.readableBytesView)
+        guard bytes.count >= closing.count, Array(bytes.suffix(closing.count)) == closing else {
+            throw UploadError(description: "unexpected multipart layout from MultipartKit")
+        }
+        let prefix = ByteBuffer(bytes: bytes.dropLast(closing.count))
+        return UploadBody(contentType: "multipart/form-data; boundary=\(boundary)",
+                          length: prefix.readableBytes + image.size + closing.count,
+                          prefix: prefix, suffix: ByteBuffer(bytes: closing), image: image, pool: pool)
     }
+}
+
+struct UploadError: Error, CustomStringConvertible {
+    var description: String
 }
 
 extension ImageFormat {
