@@ -29,6 +29,11 @@ public final class InboxWatcher: Sendable {
     /// - Throws: if inotify cannot be started or the inbox itself cannot be watched (the message
     ///   names the sysctl to raise when a limit is the cause).
     public init(inbox: FilePath, ignore: IgnoreRules) throws(SystemCallError) {
+        // Fault injection for tests: the kernel's watch limits are machine-wide, so a test
+        // cannot lower them without disturbing everything else running.
+        if let injected = ProcessInfo.processInfo.environment["UPSCALED_INJECT_INOTIFY_ERRNO"].flatMap({ CInt($0) }) {
+            throw SystemCallError("inotify_add_watch", path: inbox, errno: injected)
+        }
         self.inbox = inbox
         self.ignore = ignore
         let fd = inotify_init1(CInt(IN_NONBLOCK | IN_CLOEXEC))

@@ -50,3 +50,17 @@ import UpscaledTestSupport
         #expect(await h.stop() == 0)
     }
 }
+
+@Suite struct WatchLimitTests {
+    @Test(arguments: [(ENOSPC, "max_user_watches"), (EMFILE, "max_user_instances")])
+    func aWatchLimitFallsBackToPollingAndSaysWhatToRaise(_ injected: Int32, _ sysctl: String) async throws {
+        let h = try DaemonHarness()
+        let daemon = try await h.start(environment: ["UPSCALED_INJECT_INOTIFY_ERRNO": "\(injected)"])
+        let ready = try #require(h.socket.received.first { $0.contains("READY=1") })
+        #expect(ready.contains("polling (inotify unavailable)"))
+        #expect(daemon.log.contains(sysctl))
+        try h.drop("still-works.png") { try ImageFactory.write($0) }
+        #expect(await eventually { exists(h.outbox.appending("still-works.png")) })
+        #expect(await h.stop() == 0)
+    }
+}
