@@ -14,11 +14,7 @@ public enum InboxScanner {
             guard let entries = try? FileOperations.listDirectory(full) else { continue }
             for entry in entries where !ignore.ignores(entry.name) {
                 let child = folder.appending(entry.name)
-                var isDirectory = entry.isDirectory
-                if entry.kindUnknown {
-                    isDirectory = (try? FileOperations.status(full.appending(entry.name)))?.kind == .directory
-                }
-                if isDirectory { folders.append(child) } else { found.append(child) }
+                if entry.isFolder(in: full) { folders.append(child) } else { found.append(child) }
             }
         }
         return found.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }

@@ -113,9 +113,6 @@ public final class InboxService: Service {
                 case .waiting: await self.waitForInbox()
                 }
                 if self.stopping.withLock({ $0 }) { break }
-                if self.armedMode == .waiting {
-                    continue
-                }
             }
         } onGracefulShutdown: {
             self.stopping.withLock { $0 = true }

@@ -204,20 +204,26 @@ public actor Pipeline {
             await withCheckedContinuation { pauseWaiters.append($0) }
         }
         if stopping { return nil }
-        if readyHead < ready.count {
-            let next = ready[readyHead]
-            readyHead += 1
-            if readyHead > 1024 && readyHead * 2 > ready.count {
-                ready.removeFirst(readyHead)
-                readyHead = 0
-            }
-            queued.remove(next)
-            inFlight.insert(next)
+        if let next = takeReady() {
             publish()
             return next
         }
         checkIdle()
         return await withCheckedContinuation { waitingWorkers.append($0) }
+    }
+
+    /// Moves the oldest ready file to in flight (compacting the FIFO now and then).
+    private func takeReady() -> FilePath? {
+        guard readyHead < ready.count else { return nil }
+        let next = ready[readyHead]
+        readyHead += 1
+        if readyHead > 1024 && readyHead * 2 > ready.count {
+            ready.removeFirst(readyHead)
+            readyHead = 0
+        }
+        queued.remove(next)
+        inFlight.insert(next)
+        return next
     }
 
     private func finished(_ relative: FilePath, outcome: JobOutcome) async {
@@ -430,11 +436,7 @@ public actor Pipeline {
         guard pausedReason != nil else { publish(); return }
         pausedReason = nil
         // Files queued while paused go to workers already waiting for a job.
-        while !waitingWorkers.isEmpty, readyHead < ready.count {
-            let next = ready[readyHead]
-            readyHead += 1
-            queued.remove(next)
-            inFlight.insert(next)
+        while !waitingWorkers.isEmpty, let next = takeReady() {
             waitingWorkers.removeLast().resume(returning: next)
         }
         logger.notice("engine resumed\(note.map { ": \($0)" } ?? "")")

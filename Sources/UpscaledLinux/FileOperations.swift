@@ -113,6 +113,13 @@ public enum FileOperations {
         public var isRegular: Bool
         /// True when readdir could not say (some filesystems report DT_UNKNOWN): lstat it.
         public var kindUnknown: Bool
+
+        /// Whether the entry is a folder (never following a symlink), asking lstat only when
+        /// readdir could not say. `folder` is the directory that was listed.
+        public func isFolder(in folder: FilePath) -> Bool {
+            guard kindUnknown else { return isDirectory }
+            return (try? FileOperations.status(folder.appending(name)))?.kind == .directory
+        }
     }
 
     /// The entries of a directory, without `.` and `..`.
@@ -142,16 +149,23 @@ public enum FileOperations {
     /// Reads up to `count` bytes from the start of a regular file, refusing to follow a symlink
     /// or to block on a FIFO.
     public static func readHead(_ path: FilePath, count: Int) throws(SystemCallError) -> [UInt8] {
+        try read(path, at: 0, count: count)
+    }
+
+    /// Reads up to `count` bytes at `offset` (pread(2)); fewer only at the end of the file. The
+    /// file is opened and closed for this read alone, never through a symlink, never blocking on
+    /// a FIFO.
+    public static func read(_ path: FilePath, at offset: Int, count: Int) throws(SystemCallError) -> [UInt8] {
         let fd = try retrying("open", on: path) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
-            let n = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + filled, count - filled) }
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, count - filled, off_t(offset + filled)) }
             if n == 0 { break }
             if n < 0 {
                 if Glibc.errno == EINTR { continue }
-                throw SystemCallError("read", path: path, errno: Glibc.errno)
+                throw SystemCallError("pread", path: path, errno: Glibc.errno)
             }
             filled += n
         }
@@ -210,7 +224,7 @@ extension FileOperations {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while out.count < limit {
-            let n = chunk.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress, raw.count) }
+            let n = chunk.withUnsafeMutableBytes { raw in Glibc.read(fd, raw.baseAddress, raw.count) }
             if n == 0 { break }
             if n < 0 {
                 if Glibc.errno == EINTR { continue }

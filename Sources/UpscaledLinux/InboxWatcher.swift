@@ -94,11 +94,7 @@ public final class InboxWatcher: Sendable {
         guard let entries = try? FileOperations.listDirectory(full) else { return nil }
         var problem: String?
         for entry in entries where !ignore.ignores(entry.name) {
-            var isDirectory = entry.isDirectory
-            if entry.kindUnknown {
-                isDirectory = (try? FileOperations.status(full.appending(entry.name)))?.kind == .directory
-            }
-            guard isDirectory else { continue }
+            guard entry.isFolder(in: full) else { continue }
             let child = relative.appending(entry.name)
             do {
                 try addWatch(relative: child)

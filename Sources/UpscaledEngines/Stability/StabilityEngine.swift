@@ -298,7 +298,6 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
     {
         var attempts = 0
         var lockouts = 0
-        var lastProblem = ""
         while true {
             attempts += 1
             let body: UploadBody?
@@ -328,7 +327,6 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
                 attempts -= 1                                      // a lock-out is not the request's fault
                 continue
             case .retryable(let reason):
-                lastProblem = reason
                 if attempts >= config.maxAttempts {
                     throw UpscaleFailure(code: "api-unavailable",
                         reason: "\(request.displayName): the API failed \(attempts) times; last: \(reason)",
@@ -343,7 +341,6 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
                 }
                 continue
             default:
-                _ = lastProblem
                 return outcome
             }
         }

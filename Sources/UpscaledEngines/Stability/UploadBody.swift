@@ -73,7 +73,7 @@ public struct UploadChunks: AsyncSequence, Sendable {
                     }
                     let start = offset
                     let count = Swift.min(UploadBody.chunk, size - start)
-                    let chunk = try await body.pool.runIfActive { try Self.read(path, at: start, count: count) }
+                    let chunk = try await body.pool.runIfActive { try FileOperations.read(path, at: start, count: count) }
                     guard !chunk.isEmpty else { throw SystemCallError("read", path: path, errno: EIO) }  // shrank meanwhile
                     offset += chunk.count
                     return ByteBuffer(bytes: chunk)
@@ -84,26 +84,6 @@ public struct UploadChunks: AsyncSequence, Sendable {
             default:
                 return nil
             }
-        }
-
-        /// One chunk with pread(2); the file is opened and closed per chunk, so an abandoned
-        /// upload leaves no descriptor behind.
-        static func read(_ path: FilePath, at offset: Int, count: Int) throws -> [UInt8] {
-            let fd = path.withPlatformString { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
-            if fd < 0 { throw SystemCallError("open", path: path, errno: errno) }
-            defer { close(fd) }
-            var buffer = [UInt8](repeating: 0, count: count)
-            var filled = 0
-            while filled < count {
-                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, count - filled, off_t(offset + filled)) }
-                if n == 0 { break }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw SystemCallError("pread", path: path, errno: errno)
-                }
-                filled += n
-            }
-            return Array(buffer.prefix(filled))
         }
     }
 }
