@@ -25,7 +25,7 @@ import UpscaledTestSupport
         let again = open(target.string, O_WRONLY | O_APPEND)
         _ = bytes.withUnsafeBytes { write(again, $0.baseAddress! + bytes.count / 2, bytes.count - bytes.count / 2) }
         close(again)
-        #expect(await eventually { exists(h.outbox.appending("slow-writer.png")) })
+        #expect(await eventually { exists(h.outbox.appending("slow-writer.png")) && exists(h.archive.appending("slow-writer.png")) })
         #expect(listFiles(h.failed).isEmpty)
         #expect(try readFile(h.archive.appending("slow-writer.png")) == bytes)
         #expect(await h.stop() == 0)

@@ -40,7 +40,8 @@ import UpscaledTestSupport
         try again.seekToEnd()
         try again.write(contentsOf: Data(bytes.dropFirst(bytes.count / 2)))
         try again.close()
-        #expect(await eventually { exists(h.outbox.appending("slow.png")) })
+        // The original is archived only after the result is durable: wait for both.
+        #expect(await eventually { exists(h.outbox.appending("slow.png")) && exists(h.archive.appending("slow.png")) })
         #expect(try ImageFactory.info(h.outbox.appending("slow.png")).width == 240)
         #expect(listFiles(h.failed).isEmpty)
         #expect(try readFile(h.archive.appending("slow.png")) == bytes)
@@ -72,7 +73,7 @@ import UpscaledTestSupport
         try ImageFactory.write(tree.appending("inner/a.png"))
         try ImageFactory.write(tree.appending("b.webp"))
         #expect(rename(tree.string, h.inbox.appending("album").string) == 0)
-        #expect(await eventually { listFiles(h.outbox).count == 4 })
+        #expect(await eventually { listFiles(h.outbox).count == 4 && listFiles(h.archive).count == 4 })
         #expect(listFiles(h.outbox) == ["album/b.png", "album/inner/a.png", "trip/day1/beach.png", "trip/map.png"])
         #expect(listFiles(h.archive) == ["album/b.webp", "album/inner/a.png", "trip/day1/beach.jpg", "trip/map.png"])
         #expect(await h.stop() == 0)
