@@ -1,4 +1,3 @@
-import Dispatch
 import Metrics
 import Prometheus
 import SystemPackage
@@ -13,7 +12,7 @@ import UpscaledLinux
 public final class MetricsExporter: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let file: FilePath
-    private static let writer = DispatchQueue(label: "upscaled-metrics")
+    private static let writer = SerialWorker(name: "metrics-writer")
 
     /// Bootstraps swift-metrics with a Prometheus registry. Call once, before any metric is made.
     public init(file: FilePath) {
@@ -34,10 +33,10 @@ public final class MetricsExporter: Sendable {
         registry.emit(into: &bytes)
         let file = self.file
         let text = bytes
-        Self.writer.async {
+        Self.writer.post {
             try? FileOperations.writeAtomically(text, to: file, durable: false)
         }
     }
 
-    public func drain() { Self.writer.sync {} }
+    public func drain() { Self.writer.flush() }
 }

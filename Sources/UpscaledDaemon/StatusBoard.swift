@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Metrics
 import Synchronization
@@ -99,9 +98,9 @@ public final class StatusBoard: Sendable {
         }
     }
 
-    /// The status file is written on a serial Dispatch queue: its thread is not Swift's
-    /// cooperative pool, and on a network inbox the write may block.
-    private static let writer = DispatchQueue(label: "upscaled-status")
+    /// The status file is written on a thread of its own, not Swift's cooperative pool: on a
+    /// network inbox the write may block.
+    private static let writer = SerialWorker(name: "status-writer")
 
     private func write(_ snapshot: StatusSnapshot) {
         notifier.status(snapshot.line)
@@ -115,7 +114,7 @@ public final class StatusBoard: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         guard let data = try? encoder.encode(snapshot) else { return }
         let file = self.file
-        Self.writer.async {
+        Self.writer.post {
             // Not fsynced: a status file is a view, not a promise.
             try? FileOperations.writeAtomically(Array(data) + [0x0A], to: file, durable: false)
         }
@@ -123,7 +122,7 @@ public final class StatusBoard: Sendable {
 
     /// Waits until every status write queued so far is on disk (for tests and shutdown).
     public func drainWrites() {
-        Self.writer.sync {}
+        Self.writer.flush()
         metrics?.drain()
     }
 }

@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 import CSystemd
 import CUpscaledShims
@@ -22,18 +21,18 @@ public struct SystemdNotifier: Sendable {
         return rc > 0
     }
 
-    /// Messages go out in order on one serial queue of their own: `sd_notify` is a blocking
+    /// Messages go out in order on one thread of their own: `sd_notify` is a blocking
     /// `sendmsg(2)`, and a manager slow to read (a full socket buffer) must never stall Swift's
     /// cooperative pool, which has only as many threads as cores.
-    private static let queue = DispatchQueue(label: "upscaled-sd-notify")
+    private static let worker = SerialWorker(name: "sd-notify")
 
     private func post(_ fields: [(String, String)]) {
         guard isSupervised else { return }
-        Self.queue.async { _ = try? send(fields) }
+        Self.worker.post { _ = try? send(fields) }
     }
 
     /// Waits until every message posted so far has been handed to the manager (before exit).
-    public func flush() { Self.queue.sync {} }
+    public func flush() { Self.worker.flush() }
 
     public func ready(status: String) { post([("READY", "1"), ("STATUS", status)]) }
     public func status(_ text: String) { post([("STATUS", text)]) }
