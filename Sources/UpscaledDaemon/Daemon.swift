@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import NIOPosix
 import ServiceLifecycle
-import UnixSignals
 import SystemPackage
 import UpscaledCore
 import UpscaledEngines
@@ -13,6 +12,9 @@ import UpscaledLinux
 public enum Daemon {
     /// Runs until a graceful shutdown (or, with `once`, until the inbox has been processed).
     public static func run(loader: ConfigLoader, config: DaemonConfig, once: Bool, logger: Logger) async throws {
+        // A reload asked for between READY=1 and the reload service listening is kept for it,
+        // not taken as SIGHUP's default (the end of the process).
+        SignalRouter.hold(SIGHUP)
         let layout = FolderLayout(config: config)
         try layout.prepare()
         let notifier = SystemdNotifier()
@@ -85,9 +87,18 @@ public enum Daemon {
                 services.append(.init(service: WatchdogService(notifier: notifier, interval: interval)))
             }
             services.append(.init(service: StoppingAnnouncer(notifier: notifier, status: status)))
-            let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            // SIGTERM and SIGINT come through SignalRouter (no Dispatch), not the group's own
+            // signal handling; each starts the same graceful shutdown.
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
+            try await withThrowingDiscardingTaskGroup { tasks in
+                tasks.addTask {
+                    for await _ in SignalRouter.arrivals(of: [SIGTERM, SIGINT]) {
+                        await group.triggerGracefulShutdown()
+                    }
+                }
+                try await group.run()
+                tasks.cancelAll()
+            }
         }
         await engine.shutdown()
         status.set(state: .stopped)

@@ -1,6 +1,6 @@
 import Logging
 import ServiceLifecycle
-import UnixSignals
+import Glibc
 import UpscaledCore
 import UpscaledLinux
 
@@ -24,8 +24,7 @@ public struct ReloadService: Service {
     }
 
     public func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
-        for await _ in signals.cancelOnGracefulShutdown() {
+        for await _ in SignalRouter.arrivals(of: [SIGHUP]).cancelOnGracefulShutdown() {
             notifier.reloading()
             status.set(state: .reloading)
             do {

@@ -1,7 +1,6 @@
 import ArgumentParser
 
 /// `upscaled`: the command line. Thin on purpose: every subcommand parses, then hands over.
-@main
 struct Upscaled: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "upscaled",

@@ -87,6 +87,24 @@ import UpscaledTestSupport
         #expect(await h.stop() == 0)
     }
 
+    /// A SIGHUP that comes while the daemon is still starting (or the instant READY=1 is out,
+    /// before the reload service listens) must become a reload, not end the daemon (SIGHUP's
+    /// default action).
+    @Test func aReloadDuringStartUpIsKeptNotFatal() async throws {
+        for _ in 0..<3 {
+            let h = try DaemonHarness()
+            try FileManager.default.createDirectory(atPath: h.inbox.string, withIntermediateDirectories: true)
+            for i in 0..<200 { try writeFile(h.inbox.appending("not-yet-\(i).txt"), []) }    // a longer start-up scan
+            let daemon = try await h.start(waitForReady: false)
+            #expect(await eventually { daemon.log.contains("upscaled starting") })
+            daemon.signal(SIGHUP)
+            #expect(await h.socket.waitFor { $0.contains("READY=1") } != nil)
+            #expect(await eventually { daemon.log.contains("configuration reloaded") }, "\(daemon.log.suffix(500))")
+            #expect(daemon.process.isRunning)
+            #expect(await h.stop() == 0)
+        }
+    }
+
     @Test func badConfigurationIsOneClearLineAndExit78() async throws {
         let home = TempDirectory()
         let config = home.path.appending("bad.toml")
@@ -190,5 +208,33 @@ import UpscaledTestSupport
         #expect(await eventually { exists(h.outbox.appending("n.png")) })
         #expect(await h.stop() == 0)
         #expect(!listFiles(h.home.path).contains { $0.hasSuffix(".prom") })
+    }
+
+    /// Idle must cost nothing: libdispatch's worker pool, once started, wakes the process every
+    /// second for good (a monitor timer), so the daemon must never start it. After a job, a
+    /// quiet-window wait (Task.sleep), a reload and SIGINT, no Dispatch worker thread exists.
+    @Test func noDispatchWorkerPoolEverStarts() async throws {
+        let h = try DaemonHarness()
+        let daemon = try await h.start()
+        try h.drop("d.png") { try ImageFactory.write($0) }
+        try writeFile(h.inbox.appending("written.png"), try { let p = h.home.path.appending("w.png"); try ImageFactory.write(p); return try readFile(p) }())
+        #expect(await eventually { exists(h.archive.appending("d.png")) && exists(h.archive.appending("written.png")) })
+        daemon.signal(SIGHUP)
+        #expect(await eventually { daemon.log.contains("configuration reloaded") })
+        let threads = threadNames(of: daemon.pid)
+        #expect(!threads.isEmpty)
+        // libdispatch names its pool threads after their root queues ("com.apple.root.…qos…").
+        #expect(!threads.contains { $0.contains("qos") || $0.contains("dispatch") }, "\(threads)")
+        daemon.signal(SIGINT)
+        #expect(await daemon.waitForExit() == 0)        // SIGINT stops as gracefully as SIGTERM
+        #expect(daemon.log.contains("stopped: done 2"))
+    }
+
+    private func threadNames(of pid: Int32) -> [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { tid in
+            (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }.sorted()
     }
 }

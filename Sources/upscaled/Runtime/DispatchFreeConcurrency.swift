@@ -1,0 +1,69 @@
+@_spi(ExperimentalCustomExecutors) import _Concurrency
+import Glibc
+
+/// Moves Swift concurrency off libdispatch, so that an idle daemon does not wake up at all.
+///
+/// On Linux, Swift runs tasks on Dispatch's global queues and the main actor on Dispatch's main
+/// queue. The first job either runs starts libdispatch's worker pool, and with it a monitor
+/// timer that fires every second for the life of the process (`_dispatch_workq_monitor_pools`):
+/// 60 wake-ups a minute with nothing to do (measured by `bench/run --only idle`). Instead:
+///
+/// - the global executor is `EventLoopTaskExecutor` (SwiftNIO's event loops), the main executor
+///   `MainThreadExecutor` (the main thread), installed as the Swift runtime's executors
+///   (`_createExecutors`, SE-0471's executor factory);
+/// - delayed jobs (`Task.sleep`) come to the runtime's `enqueueGlobalWithDelay/Deadline` hooks,
+///   because neither executor offers scheduling of its own, and become NIO scheduled tasks: an
+///   `epoll_wait` timeout, set only while something waits.
+enum DispatchFreeConcurrency {
+    struct Executors: ExecutorFactory {
+        static let mainExecutor: any MainExecutor = MainThreadExecutor()
+        static let defaultExecutor: any TaskExecutor = EventLoopTaskExecutor()
+    }
+
+    private typealias DelayOriginal = @convention(thin) (UInt64, UnownedJob) -> Void
+    private typealias DelayHook = @convention(thin) (UInt64, UnownedJob, DelayOriginal) -> Void
+    private typealias DeadlineOriginal = @convention(thin) (Int64, Int64, Int64, Int64, Int32, UnownedJob) -> Void
+    private typealias DeadlineHook = @convention(thin) (Int64, Int64, Int64, Int64, Int32, UnownedJob, DeadlineOriginal) -> Void
+
+    /// Installs the executors and hooks. Call once, on the main thread, before the first task.
+    /// - Returns: false if this Swift runtime lacks a hook (then Swift's own executors run).
+    @discardableResult
+    static func install() -> Bool {
+        guard let process = dlopen(nil, RTLD_NOW),
+              let delaySlot = dlsym(process, "swift_task_enqueueGlobalWithDelay_hook"),
+              let deadlineSlot = dlsym(process, "swift_task_enqueueGlobalWithDeadline_hook")
+        else { return false }
+        _createExecutors(factory: Executors.self)
+
+        let delay: DelayHook = { nanoseconds, job, _ in
+            DispatchFreeConcurrency.global.enqueue(job, afterNanoseconds: nanoseconds)
+        }
+        let deadline: DeadlineHook = { seconds, nanoseconds, _, _, clock, job, _ in
+            var nowSeconds: Int64 = 0
+            var nowNanoseconds: Int64 = 0
+            swiftGetTime(&nowSeconds, &nowNanoseconds, clock)
+            let remaining = (seconds - nowSeconds) * 1_000_000_000 + (nanoseconds - nowNanoseconds)
+            DispatchFreeConcurrency.global.enqueue(job, afterNanoseconds: UInt64(max(remaining, 0)))
+        }
+        // Before any other thread exists (see the contract above), so plain stores suffice.
+        delaySlot.storeBytes(of: unsafeBitCast(delay, to: UnsafeRawPointer.self), as: UnsafeRawPointer.self)
+        deadlineSlot.storeBytes(of: unsafeBitCast(deadline, to: UnsafeRawPointer.self), as: UnsafeRawPointer.self)
+        return true
+    }
+
+    private static var global: EventLoopTaskExecutor {
+        // The factory's executor is an `EventLoopTaskExecutor` by construction.
+        Executors.defaultExecutor as! EventLoopTaskExecutor
+    }
+
+    /// Serves the main actor on this (the main) thread; never returns in practice.
+    static func runMainActor() -> Never {
+        try? (Executors.mainExecutor as? MainThreadExecutor)?.run()
+        exit(EXIT_SUCCESS)
+    }
+}
+
+/// The Swift runtime's own clock reading, in the clock's terms (1 continuous, 2 suspending):
+/// deadlines handed to the hook are in these units.
+@_silgen_name("swift_get_time")
+private func swiftGetTime(_ seconds: UnsafeMutablePointer<Int64>, _ nanoseconds: UnsafeMutablePointer<Int64>, _ clock: Int32)
