@@ -74,4 +74,39 @@ import UpscaledTestSupport
         #expect(try ImageFactory.info(h.outbox.appending("second.png")).width == 1800)
         #expect(await h.stop() == 0)
     }
+
+    /// EROFS: the outbox's filesystem goes read-only (a NAS share remounted after an error). The
+    /// daemon pauses, says why, keeps the input in the inbox and resumes once it is writable.
+    @Test(.enabled(if: getuid() == 0, "mounting needs root (CI runs as root)"))
+    func aReadOnlyOutboxPausesKeepsTheInputAndResumes() async throws {
+        let h = try DaemonHarness()
+        try FileManager.default.createDirectory(atPath: h.outbox.string, withIntermediateDirectories: true)
+        try run("/bin/mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", h.outbox.string)
+        defer { try? run("/bin/umount", "-l", h.outbox.string) }
+        try await h.start()
+        try h.drop("first.png") { try ImageFactory.write($0) }
+        #expect(await eventually { exists(h.outbox.appending("first.png")) && exists(h.archive.appending("first.png")) })
+
+        try run("/bin/mount", "-o", "remount,ro", h.outbox.string)
+        try h.drop("second.png") { try ImageFactory.write($0) }
+        let paused = await h.socket.waitFor { $0.contains("paused") && $0.contains("read-only") }
+        #expect(paused != nil, "\(h.socket.received.suffix(3))")
+        #expect(await eventually { exists(h.inbox.appending("second.png")) })     // kept, back in the inbox
+        #expect(listFiles(h.outbox, includeHidden: true) == ["first.png"])
+        #expect(listFiles(h.failed).isEmpty)
+
+        try run("/bin/mount", "-o", "remount,rw", h.outbox.string)
+        #expect(await eventually { exists(h.outbox.appending("second.png")) && exists(h.archive.appending("second.png")) })
+        #expect(await h.stop() == 0)
+        #expect(listFiles(h.inbox).isEmpty)
+    }
+
+    private func run(_ tool: String, _ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "\(tool) \(arguments.joined(separator: " ")) failed")
+    }
 }
