@@ -3,6 +3,7 @@
 #endif
 #include "CUpscaledShims.h"
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -239,3 +240,10 @@ int upscaled_statfs_type(const char *path, unsigned long long *type) {
     return 0;
 }
 int upscaled_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+int upscaled_name_current_thread(const char *name) {
+    char shortened[16];
+    strncpy(shortened, name, sizeof shortened - 1);
+    shortened[sizeof shortened - 1] = '\0';
+    return pthread_setname_np(pthread_self(), shortened);
+}

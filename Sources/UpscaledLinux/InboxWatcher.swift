@@ -60,8 +60,10 @@ public final class InboxWatcher: Sendable {
     public func start() {
         thread.withLock { current in
             guard current == nil else { return }
-            let worker = Thread { [self] in self.runLoop() }
-            worker.name = "upscaled-inotify"
+            let worker = Thread { [self] in
+                nameCurrentThread("inotify")
+                self.runLoop()
+            }
             worker.start()
             current = worker
         }

@@ -32,8 +32,10 @@ public final class SerialWorker: @unchecked Sendable {
         // The thread starts with the first job: a worker never used costs no thread.
         if !started {
             started = true
-            let thread = Thread { [self] in loop() }
-            thread.name = name
+            let thread = Thread { [self] in
+                nameCurrentThread(name)
+                loop()
+            }
             thread.start()
         }
         condition.broadcast()

@@ -44,6 +44,7 @@ public enum SignalRouter {
         var set = routedSet()
         pthread_sigmask(SIG_BLOCK, &set, nil)
         let thread = Thread {
+            nameCurrentThread("signals")
             var set = routedSet()
             var info = siginfo_t()
             while true {
@@ -51,7 +52,6 @@ public enum SignalRouter {
                 if signal > 0 { deliver(signal) }
             }
         }
-        thread.name = "signals"
         thread.start()
     }
 

@@ -87,4 +87,8 @@ int upscaled_statfs_type(const char *_Nonnull path, unsigned long long *_Nonnull
 /** An eventfd (non-blocking, close-on-exec) used to wake a thread blocked in poll(2). */
 int upscaled_eventfd(void);
 
+/** Names the calling thread (pthread_setname_np, which Swift's Glibc module hides); at most
+ *  15 bytes are kept. Returns 0 or an errno value. */
+int upscaled_name_current_thread(const char *_Nonnull name);
+
 #endif

@@ -1,0 +1,8 @@
+import CUpscaledShims
+
+/// Names the calling thread as `top -H`, `ps -L` and `/proc/PID/task/*/comm` show it (at most
+/// 15 bytes). Called from inside the thread: Foundation's `Thread.name` set before `start()`
+/// does not reach the kernel on Linux, and an unnamed thread inherits its creator's name.
+public func nameCurrentThread(_ name: String) {
+    _ = upscaled_name_current_thread(name)
+}
