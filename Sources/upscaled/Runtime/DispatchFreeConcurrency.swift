@@ -15,9 +15,12 @@ import Glibc
 ///   because neither executor offers scheduling of its own, and become NIO scheduled tasks: an
 ///   `epoll_wait` timeout, set only while something waits.
 enum DispatchFreeConcurrency {
+    static let mainThread = MainThreadExecutor()
+    static let eventLoops = EventLoopTaskExecutor()
+
     struct Executors: ExecutorFactory {
-        static let mainExecutor: any MainExecutor = MainThreadExecutor()
-        static let defaultExecutor: any TaskExecutor = EventLoopTaskExecutor()
+        static var mainExecutor: any MainExecutor { DispatchFreeConcurrency.mainThread }
+        static var defaultExecutor: any TaskExecutor { DispatchFreeConcurrency.eventLoops }
     }
 
     private typealias DelayOriginal = @convention(thin) (UInt64, UnownedJob) -> Void
@@ -36,14 +39,11 @@ enum DispatchFreeConcurrency {
         _createExecutors(factory: Executors.self)
 
         let delay: DelayHook = { nanoseconds, job, _ in
-            DispatchFreeConcurrency.global.enqueue(job, afterNanoseconds: nanoseconds)
+            DispatchFreeConcurrency.eventLoops.enqueue(job, afterNanoseconds: nanoseconds)
         }
         let deadline: DeadlineHook = { seconds, nanoseconds, _, _, clock, job, _ in
-            var nowSeconds: Int64 = 0
-            var nowNanoseconds: Int64 = 0
-            swiftGetTime(&nowSeconds, &nowNanoseconds, clock)
-            let remaining = (seconds - nowSeconds) * 1_000_000_000 + (nanoseconds - nowNanoseconds)
-            DispatchFreeConcurrency.global.enqueue(job, afterNanoseconds: UInt64(max(remaining, 0)))
+            DispatchFreeConcurrency.eventLoops.enqueue(
+                job, afterNanoseconds: DispatchFreeConcurrency.nanosecondsUntil(seconds: seconds, nanoseconds: nanoseconds, clock: clock))
         }
         // Before any other thread exists (see the contract above), so plain stores suffice.
         delaySlot.storeBytes(of: unsafeBitCast(delay, to: UnsafeRawPointer.self), as: UnsafeRawPointer.self)
@@ -51,14 +51,22 @@ enum DispatchFreeConcurrency {
         return true
     }
 
-    private static var global: EventLoopTaskExecutor {
-        // The factory's executor is an `EventLoopTaskExecutor` by construction.
-        Executors.defaultExecutor as! EventLoopTaskExecutor
+    /// How far a deadline on the runtime's `clock` lies ahead (0 if passed; saturating, so a
+    /// `Task.sleep(for: .seconds(Int64.max))` sleeps "forever" instead of trapping).
+    static func nanosecondsUntil(seconds: Int64, nanoseconds: Int64, clock: Int32) -> UInt64 {
+        var nowSeconds: Int64 = 0
+        var nowNanoseconds: Int64 = 0
+        swiftGetTime(&nowSeconds, &nowNanoseconds, clock)
+        let (wholeSeconds, overflow) = seconds.subtractingReportingOverflow(nowSeconds)
+        if overflow || wholeSeconds >= Int64.max / 1_000_000_000 - 1 { return UInt64(Int64.max) }
+        if wholeSeconds < 0 { return 0 }        // passed: the nanoseconds part is under a second
+        let remaining = wholeSeconds * 1_000_000_000 + (nanoseconds - nowNanoseconds)
+        return UInt64(max(remaining, 0))
     }
 
     /// Serves the main actor on this (the main) thread; never returns in practice.
     static func runMainActor() -> Never {
-        try? (Executors.mainExecutor as? MainThreadExecutor)?.run()
+        try? mainThread.run()
         exit(EXIT_SUCCESS)
     }
 }
