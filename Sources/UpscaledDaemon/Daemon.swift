@@ -53,6 +53,17 @@ public enum Daemon {
 
         if once {
             status.set(state: .working, mode: "once")
+            // SIGTERM/SIGINT end a --once run as gently as the service: no new claims, the jobs
+            // in flight finish, the rest stays in the inbox for the next run.
+            let stopOnSignal = Task {
+                for await signal in SignalRouter.arrivals(of: [SIGTERM, SIGINT]) {
+                    let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+                    logger.notice("\(name): finishing the jobs in flight, leaving the rest in the inbox")
+                    await pipeline.stop()
+                    return
+                }
+            }
+            defer { stopOnSignal.cancel() }
             await pipeline.scan(reason: "processing the inbox once")
             async let workers: Void = pipeline.runWorkers()
             await pipeline.waitUntilIdle()

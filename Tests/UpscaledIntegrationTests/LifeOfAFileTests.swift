@@ -161,4 +161,26 @@ import UpscaledTestSupport
         #expect(listFiles(root.appending("failed")) == ["bad.png", "bad.png.json"])
         #expect(listFiles(root.appending("inbox")).isEmpty)
     }
+
+    /// `--once` from cron, stopped half-way (a `timeout`, a Ctrl-C): the jobs in flight finish,
+    /// the rest stays in the inbox, exit 0, and nothing is left claimed or half-written.
+    @Test func onceStoppedBySigtermFinishesWhatItStartedAndKeepsTheRest() async throws {
+        let h = try DaemonHarness()
+        try FileManager.default.createDirectory(atPath: h.inbox.string, withIntermediateDirectories: true)
+        let count = 16
+        for i in 0..<count { try ImageFactory.write(h.inbox.appending("cron-\(i).png"), width: 700, height: 500) }
+        let daemon = try await h.start(["--once", "--workers", "2"], waitForReady: false)
+        #expect(await eventually { !listFiles(h.outbox).isEmpty })
+        daemon.signal(SIGTERM)
+        #expect(await daemon.waitForExit() == 0, "\(daemon.log.suffix(1500))")
+        let inbox = Set(listFiles(h.inbox))
+        let outbox = Set(listFiles(h.outbox))
+        #expect(outbox == Set(listFiles(h.archive)))
+        #expect(inbox.isDisjoint(with: outbox))
+        #expect(inbox.count + outbox.count == count)
+        #expect(!inbox.isEmpty, "the stop came too late to leave work behind; the scenario proved nothing")
+        #expect(listFiles(h.claims, includeHidden: true).isEmpty && listFiles(h.journal, includeHidden: true).isEmpty)
+        #expect(listFiles(h.failed).isEmpty)
+        for name in outbox { #expect(try ImageFactory.info(h.outbox.appending(name)).width == 1400) }
+    }
 }
