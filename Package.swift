@@ -32,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .target(name: "CUpscaledShims", dependencies: ["CVips"], cSettings: [.define("_GNU_SOURCE")]),
+        // The Swift runtime's delay hooks, set by reference (the executable's Task.sleep path).
+        .target(name: "CSwiftRuntimeHooks"),
 
         // Pure decisions: no I/O, no C.
         .target(
@@ -78,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "upscaled",
             dependencies: [
-                "UpscaledDaemon", "UpscaledCore", "UpscaledLinux", "UpscaledEngines",
+                "UpscaledDaemon", "UpscaledCore", "UpscaledLinux", "UpscaledEngines", "CSwiftRuntimeHooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

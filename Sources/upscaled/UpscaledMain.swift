@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import UpscaledLinux
 
@@ -11,15 +10,11 @@ import UpscaledLinux
 enum UpscaledMain {
     static func main() {
         SignalRouter.start()
-        let installed = DispatchFreeConcurrency.install()
+        DispatchFreeConcurrency.install()
         Task { @MainActor in
             await Upscaled.main()
             exit(EXIT_SUCCESS)
         }
-        if installed {
-            DispatchFreeConcurrency.runMainActor()
-        } else {
-            dispatchMain()      // a Swift runtime without the hooks: its own executors, Dispatch's
-        }
+        DispatchFreeConcurrency.runMainActor()
     }
 }

@@ -1,4 +1,5 @@
 @_spi(ExperimentalCustomExecutors) import _Concurrency
+import CSwiftRuntimeHooks
 import Glibc
 
 /// Moves Swift concurrency off libdispatch, so that an idle daemon does not wake up at all.
@@ -29,13 +30,7 @@ enum DispatchFreeConcurrency {
     private typealias DeadlineHook = @convention(thin) (Int64, Int64, Int64, Int64, Int32, UnownedJob, DeadlineOriginal) -> Void
 
     /// Installs the executors and hooks. Call once, on the main thread, before the first task.
-    /// - Returns: false if this Swift runtime lacks a hook (then Swift's own executors run).
-    @discardableResult
-    static func install() -> Bool {
-        guard let process = dlopen(nil, RTLD_NOW),
-              let delaySlot = dlsym(process, "swift_task_enqueueGlobalWithDelay_hook"),
-              let deadlineSlot = dlsym(process, "swift_task_enqueueGlobalWithDeadline_hook")
-        else { return false }
+    static func install() {
         _createExecutors(factory: Executors.self)
 
         let delay: DelayHook = { nanoseconds, job, _ in
@@ -46,9 +41,8 @@ enum DispatchFreeConcurrency {
                 job, afterNanoseconds: DispatchFreeConcurrency.nanosecondsUntil(seconds: seconds, nanoseconds: nanoseconds, clock: clock))
         }
         // Before any other thread exists (see the contract above), so plain stores suffice.
-        delaySlot.storeBytes(of: unsafeBitCast(delay, to: UnsafeRawPointer.self), as: UnsafeRawPointer.self)
-        deadlineSlot.storeBytes(of: unsafeBitCast(deadline, to: UnsafeRawPointer.self), as: UnsafeRawPointer.self)
-        return true
+        upscaled_install_delay_hooks(unsafeBitCast(delay, to: UnsafeRawPointer.self),
+                                     unsafeBitCast(deadline, to: UnsafeRawPointer.self))
     }
 
     /// How far a deadline on the runtime's `clock` lies ahead (0 if passed; saturating, so a
