@@ -167,12 +167,14 @@ import UpscaledTestSupport
     @Test func onceStoppedBySigtermFinishesWhatItStartedAndKeepsTheRest() async throws {
         let h = try DaemonHarness()
         try FileManager.default.createDirectory(atPath: h.inbox.string, withIntermediateDirectories: true)
-        let count = 16
+        // Enough work (~6 s unloaded) that the stop lands mid-batch even when CI is slow to send it.
+        let count = 40
         for i in 0..<count { try ImageFactory.write(h.inbox.appending("cron-\(i).png"), width: 700, height: 500) }
         let daemon = try await h.start(["--once", "--workers", "2"], waitForReady: false)
         #expect(await eventually { !listFiles(h.outbox).isEmpty })
         daemon.signal(SIGTERM)
         #expect(await daemon.waitForExit() == 0, "\(daemon.log.suffix(1500))")
+        #expect(daemon.log.contains("SIGTERM: finishing the jobs in flight"))
         let inbox = Set(listFiles(h.inbox))
         let outbox = Set(listFiles(h.outbox))
         #expect(outbox == Set(listFiles(h.archive)))
