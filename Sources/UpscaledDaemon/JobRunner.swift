@@ -28,6 +28,9 @@ public final class JobRunner: Sendable {
         self.logger = logger
     }
 
+    /// When a file written in place that does not decode is tried again instead of failed.
+    static let incompleteFiles = IncompleteFilePolicy()
+
     /// A claimed original: renamed into the claims folder under a job id.
     struct Claim: Sendable {
         var record: JournalRecord
@@ -43,7 +46,7 @@ public final class JobRunner: Sendable {
 
     /// Processes the file at inbox-relative `relative`; `resuming` is a job recovered from the
     /// journal that is already claimed (a creative generation to poll again).
-    func process(_ relative: FilePath, settings: JobSettings, resuming: Claim? = nil, mayBeIncomplete: Bool = false,
+    func process(_ relative: FilePath, settings: JobSettings, resuming: Claim? = nil, decodeFailuresSoFar: Int? = nil,
                  pause: @Sendable (String) async -> Void = { _ in }) async -> JobOutcome {
         let started = ContinuousClock.now
         var log = logger
@@ -65,7 +68,7 @@ public final class JobRunner: Sendable {
             return .deferred(reason: "cannot claim \(relative.display): \(error)")
         }
         log[metadataKey: "upscaled.job"] = "\(claim.record.id)"
-        let outcome = await run(claim, settings: settings, log: log, mayBeIncomplete: mayBeIncomplete, pause: pause)
+        let outcome = await run(claim, settings: settings, log: log, decodeFailuresSoFar: decodeFailuresSoFar, pause: pause)
         let seconds = (ContinuousClock.now - started).seconds
         var meta: Logger.Metadata = ["upscaled.engine": "\(engine.name)", "upscaled.duration_s": "\(String(format: "%.3f", seconds))"]
         switch outcome {
@@ -106,7 +109,7 @@ public final class JobRunner: Sendable {
         return outcome
     }
 
-    private func run(_ claim: Claim, settings: JobSettings, log: Logger, mayBeIncomplete: Bool,
+    private func run(_ claim: Claim, settings: JobSettings, log: Logger, decodeFailuresSoFar: Int?,
                      pause: @Sendable (String) async -> Void) async -> JobOutcome {
         let name = claim.relative.display
         // Not a regular file: never opened, never followed.
@@ -172,7 +175,9 @@ public final class JobRunner: Sendable {
             temp.close(committed: false)
             // "Stable" is not "complete": a file written in place that does not decode may still be
             // being written (a writer that paused longer than the quiet window). Look again soon.
-            if error.code == "undecodable", mayBeIncomplete {
+            if error.code == "undecodable", let failures = decodeFailuresSoFar,
+               Self.incompleteFiles.retries(afterFailures: failures,
+                                            modifiedSecondsAgo: WallClock.now() - claim.status.modified) {
                 _ = await putBack(claim, reason: error.reason)
                 return .retrySoon(reason: "\(name) does not decode yet and was written moments ago")
             }

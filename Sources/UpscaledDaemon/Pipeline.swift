@@ -51,7 +51,6 @@ public actor Pipeline {
     private var writtenInPlace: Set<FilePath> = []
     /// How many times a file was looked at again because it did not decode yet.
     private var decodeRetries: [FilePath: Int] = [:]
-    static let maxDecodeRetries = 3
     static let decodeRetryDelay: Double = 3
     /// Set while the engine cannot work (a rejected key): workers wait, files stay in the inbox.
     private var pausedReason: String?
@@ -267,9 +266,9 @@ public actor Pipeline {
                 group.addTask {
                     while let relative = await self.nextJob() {
                         let resuming = await self.takeResumable(relative)
-                        let incomplete = await self.mayBeIncomplete(relative)
+                        let failures = await self.decodeFailures(relative)
                         let outcome = await self.runner.process(relative, settings: await self.currentSettings, resuming: resuming,
-                                                                mayBeIncomplete: incomplete,
+                                                                decodeFailuresSoFar: failures,
                                                                 pause: { reason in await self.pause(reason) })
                         await self.finished(relative, outcome: outcome)
                     }
@@ -349,8 +348,10 @@ public actor Pipeline {
         enqueue(claim.relative)
     }
 
-    private func mayBeIncomplete(_ relative: FilePath) -> Bool {
-        writtenInPlace.contains(relative) && decodeRetries[relative, default: 0] < Self.maxDecodeRetries
+    /// How often a file written in place has failed to decode so far; nil for a file that was
+    /// moved in (complete by definition: a decode failure is final at once).
+    private func decodeFailures(_ relative: FilePath) -> Int? {
+        writtenInPlace.contains(relative) ? decodeRetries[relative, default: 0] : nil
     }
 
     private func takeResumable(_ relative: FilePath) -> JobRunner.Claim? {
