@@ -55,6 +55,22 @@ public func writeFile(_ path: FilePath, _ bytes: [UInt8]) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: path.string))
 }
 
+/// One writer's session on a file in place, the way a copy tool or SMB client does it: open(2),
+/// write(2), close(2), nothing else, so the close's IN_CLOSE_WRITE comes before the caller's next
+/// step. `appending: false` creates the file (it must not exist yet); `true` adds to its end.
+/// O_CLOEXEC matters: tests run in parallel and spawn processes, and a child that inherited the
+/// descriptor would hold the file open until it execs, so the last close (and its event) could
+/// come after whatever the test does next.
+public func writeInPlace(_ path: FilePath, _ bytes: some Collection<UInt8>, appending: Bool = false) throws {
+    let flags = O_WRONLY | O_CLOEXEC | (appending ? O_APPEND : O_CREAT | O_EXCL)
+    let fd = open(path.string, flags, 0o644)
+    guard fd >= 0 else { throw HarnessError(description: "open \(path): errno \(errno)") }
+    defer { close(fd) }
+    let chunk = Array(bytes)
+    let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    guard written == chunk.count else { throw HarnessError(description: "write \(path): \(written) of \(chunk.count) bytes") }
+}
+
 public func readFile(_ path: FilePath) throws -> [UInt8] {
     Array(try Data(contentsOf: URL(fileURLWithPath: path.string)))
 }

@@ -16,15 +16,10 @@ import UpscaledTestSupport
         let bytes = try readFile(whole)
         // A writer that pauses far longer than the quiet window, mid-file.
         let target = h.inbox.appending("slow-writer.png")
-        let fd = open(target.string, O_CREAT | O_WRONLY | O_EXCL, 0o644)
-        #expect(fd >= 0)
-        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, bytes.count / 2) }
-        close(fd)
+        try writeInPlace(target, bytes.prefix(bytes.count / 2))
         #expect(await eventually { daemon.log.contains("does not decode yet") })
         #expect(await eventually { exists(target) })               // put back, untouched
-        let again = open(target.string, O_WRONLY | O_APPEND)
-        _ = bytes.withUnsafeBytes { write(again, $0.baseAddress! + bytes.count / 2, bytes.count - bytes.count / 2) }
-        close(again)
+        try writeInPlace(target, bytes.dropFirst(bytes.count / 2), appending: true)
         #expect(await eventually { exists(h.outbox.appending("slow-writer.png")) && exists(h.archive.appending("slow-writer.png")) })
         #expect(listFiles(h.failed).isEmpty)
         #expect(try readFile(h.archive.appending("slow-writer.png")) == bytes)

@@ -29,17 +29,9 @@ import UpscaledTestSupport
         // Written in two sessions, closing in between, like an SMB client: the first close
         // must not make the daemon take half a file.
         let target = h.inbox.appending("slow.png")
-        // open(2) itself: Foundation's createFile writes a temp file and renames it in.
-        let fd = open(target.string, O_CREAT | O_WRONLY | O_EXCL, 0o644)
-        #expect(fd >= 0)
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        try handle.write(contentsOf: Data(bytes.prefix(bytes.count / 2)))
-        try handle.close()
+        try writeInPlace(target, bytes.prefix(bytes.count / 2))
         try await Task.sleep(for: .milliseconds(100))        // the writer's own pause (part of the scenario)
-        let again = try FileHandle(forWritingTo: URL(fileURLWithPath: target.string))
-        try again.seekToEnd()
-        try again.write(contentsOf: Data(bytes.dropFirst(bytes.count / 2)))
-        try again.close()
+        try writeInPlace(target, bytes.dropFirst(bytes.count / 2), appending: true)
         // The original is archived only after the result is durable: wait for both.
         #expect(await eventually { exists(h.outbox.appending("slow.png")) && exists(h.archive.appending("slow.png")) })
         #expect(try ImageFactory.info(h.outbox.appending("slow.png")).width == 240)

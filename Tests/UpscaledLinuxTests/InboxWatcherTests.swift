@@ -34,12 +34,12 @@ import UpscaledTestSupport
         watcher.start()
         defer { watcher.stop() }
 
-        try writeClosed(temp.appending("outside.png"), [1, 2, 3])
+        try writeInPlace(temp.appending("outside.png"), [1, 2, 3])
         #expect(rename(temp.appending("outside.png").string, inbox.appending("moved.png").string) == 0)
         let moved = await next(watcher) { if case .movedIn = $0 { true } else { false } }
         #expect(moved == .movedIn("moved.png"))
 
-        try writeClosed(inbox.appending("written.png"), [4, 5, 6])
+        try writeInPlace(inbox.appending("written.png"), [4, 5, 6])
         let written = await next(watcher) { $0 == .closedAfterWrite("written.png") }
         #expect(written == .closedAfterWrite("written.png"))
     }
@@ -112,17 +112,4 @@ import UpscaledTestSupport
             _ = try InboxWatcher(inbox: "/nonexistent/upscaled/inbox", ignore: IgnoreRules())
         }
     }
-}
-
-/// open(2) with O_CLOEXEC, write(2), close(2). Close-on-exec matters: tests run in parallel and
-/// spawn processes, and a child that inherits the descriptor holds the file open until it execs,
-/// so the last close (and its IN_CLOSE_WRITE) can come after the test has renamed the file into
-/// the inbox: a stray `closedAfterWrite("moved.png")`, seen once under load with Foundation's
-/// `Data.write`.
-private func writeClosed(_ path: FilePath, _ bytes: [UInt8]) throws {
-    let fd = open(path.string, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
-    try #require(fd >= 0, "open \(path): errno \(errno)")
-    let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    close(fd)
-    try #require(written == bytes.count, "write \(path)")
 }
