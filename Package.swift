@@ -32,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .target(name: "CUpscaledShims", dependencies: ["CVips"], cSettings: [.define("_GNU_SOURCE")]),
+        // ncnn's C API: a static libncnn built from PyPI's ncnn sdist by packaging/install-ncnn.
+        .systemLibrary(name: "CNcnn", pkgConfig: "ncnn"),
         // The Swift runtime's delay hooks, set by reference (the executable's Task.sleep path).
         .target(name: "CSwiftRuntimeHooks"),
 
@@ -49,11 +51,11 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict),
-        // Engines: the local libvips engine (and later the Stability AI engines).
+        // Engines: the AI engine (ncnn), the local libvips engine, the Stability AI engines.
         .target(
             name: "UpscaledEngines",
             dependencies: [
-                "UpscaledCore", "UpscaledLinux", "CUpscaledShims",
+                "UpscaledCore", "UpscaledLinux", "CUpscaledShims", "CNcnn",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

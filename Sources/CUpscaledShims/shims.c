@@ -3,6 +3,7 @@
 #endif
 #include "CUpscaledShims.h"
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -247,3 +248,5 @@ int upscaled_name_current_thread(const char *name) {
     shortened[sizeof shortened - 1] = '\0';
     return pthread_setname_np(pthread_self(), shortened);
 }
+
+void upscaled_release_free_memory(void) { malloc_trim(0); }

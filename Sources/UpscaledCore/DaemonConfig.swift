@@ -44,6 +44,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var metricsTextfile: String?
     /// The Stability AI engines' settings.
     public var stability = StabilityConfig()
+    /// The offline AI engine's settings.
+    public var ai = AIConfig()
 
     public var engineKind: EngineKind { EngineKind(name: engine) ?? .local }
 
@@ -51,7 +53,7 @@ public struct DaemonConfig: Sendable, Equatable {
         self.root = root
     }
 
-    public static let engines = ["local", "fast", "conservative", "creative", "esrgan-v1-x2plus",
+    public static let engines = ["ai", "local", "fast", "conservative", "creative", "esrgan-v1-x2plus",
                                  "stable-diffusion-x4-latent-upscaler", "(any other v1 engine id)"]
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -73,6 +75,7 @@ public struct DaemonConfig: Sendable, Equatable {
             throw ConfigError("engine '\(engine)' is not known; use one of: \(Self.engines.joined(separator: ", "))")
         }
         try validateStability(kind)
+        try ai.validate()
         switch target {
         case .scale(let s):
             guard UpscaleTarget.scaleRange.contains(s) else {

@@ -32,7 +32,7 @@ public struct EndpointLimits: Sendable, Equatable {
             return EndpointLimits(minSide: 1, maxSide: nil, minPixels: 1, maxPixels: latent ? 393_216 : 1_048_576,
                                   maxAspect: nil, maxRequestBytes: tenMiB, maxOutputPixels: 4_194_304,
                                   formats: [.jpeg, .png, .webp])
-        case .local:
+        case .local, .ai:
             return EndpointLimits(minSide: 1, maxSide: nil, minPixels: 1, maxPixels: Int.max, maxAspect: nil,
                                   maxRequestBytes: Int.max, maxOutputPixels: nil, formats: Set(ImageFormat.allCases))
         }

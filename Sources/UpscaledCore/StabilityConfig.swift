@@ -79,6 +79,8 @@ public struct StabilityConfig: Sendable, Equatable {
 
 /// Which engine a name selects.
 public enum EngineKind: Sendable, Equatable {
+    /// The offline AI engine: Real-ESRGAN-family networks through ncnn.
+    case ai
     case local
     case fast
     case conservative
@@ -88,6 +90,7 @@ public enum EngineKind: Sendable, Equatable {
 
     public init?(name: String) {
         switch name {
+        case "ai": self = .ai
         case "local": self = .local
         case "fast": self = .fast
         case "conservative": self = .conservative
@@ -101,10 +104,11 @@ public enum EngineKind: Sendable, Equatable {
         }
     }
 
-    public var isCloud: Bool { self != .local }
+    public var isCloud: Bool { self != .local && self != .ai }
 
     public var name: String {
         switch self {
+        case .ai: "ai"
         case .local: "local"
         case .fast: "fast"
         case .conservative: "conservative"

@@ -82,8 +82,8 @@ public enum Daemon {
                 .init(service: PipelineService(pipeline: pipeline)),
                 .init(service: inboxService),
                 .init(service: ReloadService(loader: loader, notifier: notifier, status: status, logger: logger) { newConfig in
+                    try engine.update(config: newConfig)          // first: a model that cannot load keeps everything
                     await pipeline.update(config: newConfig)
-                    engine.update(config: newConfig)
                     await pipeline.recheckEngine()
                     status.set(state: .idle, engine: engine.name, target: "\(newConfig.target.summary) \(engine.summary)")
                     LogLevelSwitch.shared.level = Logger.Level(rawValue: newConfig.logLevel) ?? .info
@@ -125,6 +125,10 @@ public enum Daemon {
         switch config.engineKind {
         case .local:
             return try LocalEngine(settings: LocalEngineSettings(config: config), threads: config.workers)
+        case .ai:
+            do { return try AIEngine(config: config) } catch let error as AIModelError {
+                throw ConfigError("\(error)")                  // exit 78, with the path
+            }
         case let kind:
             try VipsRuntime.start()
             let (key, source) = try APIKey.resolve(config: config.stability, environment: ProcessInfo.processInfo.environment)

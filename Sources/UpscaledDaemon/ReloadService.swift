@@ -9,13 +9,13 @@ import UpscaledLinux
 /// `READY=1`. A bad file keeps the running configuration and says why.
 public struct ReloadService: Service {
     let loader: ConfigLoader
-    let apply: @Sendable (DaemonConfig) async -> String?
+    let apply: @Sendable (DaemonConfig) async throws -> String?
     let notifier: SystemdNotifier
     let status: StatusBoard
     let logger: Logger
 
     public init(loader: ConfigLoader, notifier: SystemdNotifier, status: StatusBoard, logger: Logger,
-                apply: @escaping @Sendable (DaemonConfig) async -> String?) {
+                apply: @escaping @Sendable (DaemonConfig) async throws -> String?) {
         self.loader = loader
         self.apply = apply
         self.notifier = notifier
@@ -29,7 +29,7 @@ public struct ReloadService: Service {
             status.set(state: .reloading)
             do {
                 let config = try loader.load()
-                if let note = await apply(config) { logger.notice("\(note)") }
+                if let note = try await apply(config) { logger.notice("\(note)") }
                 logger.info("configuration reloaded")
             } catch {
                 logger.error("reload failed, keeping the running configuration: \(error)")

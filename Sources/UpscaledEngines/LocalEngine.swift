@@ -49,7 +49,8 @@ public final class LocalEngine: UpscaleEngine, EngineReconfigurable {
     }
 }
 
-/// Engines whose settings can change on reload without a restart.
+/// Engines whose settings can change on reload without a restart. A throw keeps the running
+/// settings (the reload fails with the reason).
 public protocol EngineReconfigurable: Sendable {
-    func update(config: DaemonConfig)
+    func update(config: DaemonConfig) throws(ConfigError)
 }

@@ -19,10 +19,13 @@ public struct UpscaleRequest: Sendable {
     public var resumeGenerationID: String?
     /// Called with an asynchronous generation's id as soon as the API gives it, to journal it.
     public var recordGeneration: (@Sendable (String) async throws -> Void)?
+    /// Called as a long job advances (the AI engine: tiles done, tiles in all), from the engine's thread.
+    public var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
 
     public init(input: FilePath, displayName: String, inputFormat: ImageFormat, outputFormat: ImageFormat,
                 target: UpscaleTarget, folder: String? = nil, resumeGenerationID: String? = nil,
-                recordGeneration: (@Sendable (String) async throws -> Void)? = nil) {
+                recordGeneration: (@Sendable (String) async throws -> Void)? = nil,
+                progress: (@Sendable (Int, Int) -> Void)? = nil) {
         self.input = input
         self.displayName = displayName
         self.inputFormat = inputFormat
@@ -31,6 +34,7 @@ public struct UpscaleRequest: Sendable {
         self.folder = folder
         self.resumeGenerationID = resumeGenerationID
         self.recordGeneration = recordGeneration
+        self.progress = progress
     }
 }
 
@@ -54,7 +58,7 @@ public struct UpscaleResult: Sendable, Equatable {
     }
 }
 
-/// An upscaler: the local libvips engine, or (later) a Stability AI endpoint.
+/// An upscaler: the AI engine (ncnn), the local libvips engine, or a Stability AI endpoint.
 public protocol UpscaleEngine: Sendable {
     /// The engine's name in logs, status and sidecars ("local").
     var name: String { get }

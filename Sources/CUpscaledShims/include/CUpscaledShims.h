@@ -77,7 +77,37 @@ void upscaled_free(void *_Nullable pointer);
 /** Releases per-thread libvips state: call when a thread that used libvips is about to exit. */
 void upscaled_vips_thread_shutdown(void);
 
+/* ---- libvips for the AI engine (ai_vips.c) ---- */
+
+/** Fills `width`x`height` output pixels at (left, top) into `dst` (rows `stride` bytes apart).
+ *  Returns 0, or -1 to fail the image (the callee says why on its own side). */
+typedef int (*upscaled_fill_fn)(void *_Nullable context, int left, int top, int width, int height,
+                                uint8_t *_Nonnull dst, size_t stride);
+/** A lazy `width`x`height` 3-band 8-bit sRGB image whose pixels come from `fill`, asked for in
+ *  full-width strips as a sequential saver pulls them (so the whole image never exists at once).
+ *  Header fields (ICC profile, EXIF, resolution) are copied from `metadata`. `release(context)`
+ *  runs once when the image is freed. NULL on failure (and `release` has run). */
+VipsImage *_Nullable upscaled_vips_generated_rgb(int width, int height, VipsImage *_Nonnull metadata,
+                                                  upscaled_fill_fn _Nonnull fill, void *_Nullable context,
+                                                  void (*_Nonnull release)(void *_Nullable context));
+VipsInterpretation upscaled_vips_interpretation(VipsImage *_Nonnull image);
+VipsBandFormat upscaled_vips_format(VipsImage *_Nonnull image);
+int upscaled_vips_extract_bands(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out, int first, int n);
+/** To 3-band 8-bit sRGB for the network: grey is replicated, 16-bit shifted, CMYK/LAB converted. */
+int upscaled_vips_to_rgb8(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out);
+int upscaled_vips_colourspace(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out, VipsInterpretation space);
+/** 16-bit to 8-bit by the top byte (for an alpha band joining an 8-bit result). */
+int upscaled_vips_to_uchar(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out);
+int upscaled_vips_bandjoin2(VipsImage *_Nonnull a, VipsImage *_Nonnull b, VipsImage *_Nullable *_Nonnull out);
+/** Decodes `in` whole into a new buffer (free with upscaled_free). */
+void *_Nullable upscaled_vips_write_memory(VipsImage *_Nonnull in, size_t *_Nonnull length);
+/** An image over pixels in memory (8-bit, `bands` interleaved); the memory must outlive it. */
+VipsImage *_Nullable upscaled_vips_from_memory(const void *_Nonnull data, size_t length, int width, int height, int bands);
+
 /* ---- Linux ---- */
+/** Returns the heap's free pages to the system (malloc_trim): after a job's large tiles, an
+ *  idle daemon should not keep hundreds of MB resident. */
+void upscaled_release_free_memory(void);
 extern const unsigned int upscaled_RENAME_NOREPLACE;
 extern const int upscaled_O_TMPFILE;
 int upscaled_renameat2(int olddirfd, const char *_Nonnull oldpath, int newdirfd,

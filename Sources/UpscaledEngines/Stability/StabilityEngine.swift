@@ -41,7 +41,7 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
         case .conservative: "4 MP (Stability v2beta conservative)"
         case .creative: "up to 4K (Stability v2beta creative)"
         case .v1(let id): "(Stability v1 \(id))"
-        case .local: ""
+        case .local, .ai: ""
         }
     }
 

@@ -51,7 +51,7 @@ public struct StabilityForm: Sendable {
                 form.add("steps", generation.steps.map { String($0) })
                 form.add("cfg_scale", generation.cfgScale.map { String($0) })
             }
-        case .local:
+        case .local, .ai:
             break
         }
         return form
