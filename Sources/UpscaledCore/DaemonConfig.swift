@@ -12,7 +12,9 @@ public struct DaemonConfig: Sendable, Equatable {
     }
 
     public var root: FilePath
-    public var engine: String = "local"
+    /// The offline AI engine by default: what people drop files into an upscaler for. `local`
+    /// (bicubic) stays the fast choice.
+    public var engine: String = "ai"
     public var target: UpscaleTarget = .scale(2)
     public var outputFormat: OutputFormat = .png
     /// zlib level 0–9 for PNG results. 1 with all row filters is the measured sweet spot
@@ -47,7 +49,7 @@ public struct DaemonConfig: Sendable, Equatable {
     /// The offline AI engine's settings.
     public var ai = AIConfig()
 
-    public var engineKind: EngineKind { EngineKind(name: engine) ?? .local }
+    public var engineKind: EngineKind { EngineKind(name: engine) ?? .ai }
 
     public init(root: FilePath) {
         self.root = root

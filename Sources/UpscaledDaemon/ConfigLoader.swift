@@ -68,7 +68,7 @@ public struct ConfigLoader: Sendable {
         "root", "engine", "scale", "width", "height", "output_format", "png_compression", "png_filter",
         "jpeg_quality", "webp_quality", "workers", "quiet_window_ms", "after_success", "max_input_pixels",
         "max_output_pixels", "animated", "ignore_suffixes", "log_level", "stability", "watch", "poll_interval_ms",
-        "rescan_interval_s", "metrics_textfile",
+        "rescan_interval_s", "metrics_textfile", "ai",
     ]
 
     /// The keys of `[stability]`.
@@ -139,6 +139,10 @@ public struct ConfigLoader: Sendable {
             try applyStability(stability, file: file, to: &config.stability)
         }
         if let host = environment["STABILITY_API_HOST"], !host.isEmpty { config.stability.host = host }
+        if let value = table["ai"] {
+            guard let ai = value.table else { throw ConfigError("\(file): 'ai' must be a table ([ai])") }
+            try applyAI(ai, file: file, to: &config.ai)
+        }
         if let value = table["ignore_suffixes"] {
             guard let array = value.array else { throw ConfigError("\(file): 'ignore_suffixes' must be an array of strings") }
             var suffixes: [String] = []

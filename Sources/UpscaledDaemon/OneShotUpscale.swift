@@ -21,7 +21,17 @@ public enum OneShotUpscale {
         case .empty: throw Failure(description: "\(input.display) is empty (0 bytes)")
         case .unsupported(let what): throw Failure(description: "\(input.display) is \(what), not a supported image")
         }
-        let engine = try LocalEngine(settings: LocalEngineSettings(config: config), threads: 1)
+        let engine: any UpscaleEngine
+        switch config.engineKind {
+        case .ai:
+            var alone = config
+            alone.workers = 1                                  // one file: every core on it
+            do { engine = try AIEngine(config: alone) } catch let error as AIModelError { throw ConfigError("\(error)") }
+        case .local:
+            engine = try LocalEngine(settings: LocalEngineSettings(config: config), threads: 1)
+        default:
+            throw Failure(description: "upscale runs the ai and local engines; for \(config.engine) drop the file into the inbox of `upscaled run`")
+        }
         let outputFormat: ImageFormat
         if let output, let ext = output.extension?.lowercased() {
             switch ext {

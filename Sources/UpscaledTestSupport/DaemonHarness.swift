@@ -28,7 +28,8 @@ public final class DaemonHarness: @unchecked Sendable {
     public var claims: FilePath { root.appending("inbox/.upscaled/claims") }
     public var journal: FilePath { root.appending("inbox/.upscaled/journal") }
 
-    /// Starts `upscaled run --root ROOT ARGS` and waits for READY=1.
+    /// Starts `upscaled run --root ROOT ARGS` and waits for READY=1. The pipeline's tests run the
+    /// fast local engine unless they name one (`--engine ai` for the AI engine's own tests).
     @discardableResult
     public func start(_ arguments: [String] = [], environment: [String: String] = [:],
                       waitForReady: Bool = true) async throws -> DaemonProcess {
@@ -37,7 +38,8 @@ public final class DaemonHarness: @unchecked Sendable {
         var env = ["NOTIFY_SOCKET": socket.path]
         env.merge(environment) { _, new in new }
         let quiet = arguments.contains("--quiet-window-ms") ? [] : ["--quiet-window-ms", "300"]
-        let process = try DaemonProcess(["run", "--root", root.string] + quiet + arguments,
+        let engine = arguments.contains("--engine") || arguments.contains("--config") ? [] : ["--engine", "local"]
+        let process = try DaemonProcess(["run", "--root", root.string] + quiet + engine + arguments,
                                         home: home.path, environment: env)
         daemon = process
         if waitForReady {

@@ -11,7 +11,7 @@ struct SharedOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A TOML configuration file (default $XDG_CONFIG_HOME/upscaled/config.toml).", valueName: "file"))
     var config: String?
 
-    @Option(help: ArgumentHelp("The upscaling engine: local (libvips, offline).", valueName: "name"))
+    @Option(help: ArgumentHelp("The upscaling engine: ai (Real-ESRGAN via ncnn, offline; the default), local (libvips bicubic, offline, fast), or a Stability AI engine: fast, conservative, creative, or a v1 engine id.", valueName: "name"))
     var engine: String?
 
     @Option(help: ArgumentHelp("Enlarge by this factor, 2 to 8 (default 2).", valueName: "factor"))

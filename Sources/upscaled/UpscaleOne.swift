@@ -30,6 +30,9 @@ extension Upscaled {
             do {
                 let written = try await OneShotUpscale.run(input: FilePath(input), output: output.map { FilePath($0) }, config: config)
                 print(written.display)
+            } catch let error as ConfigError {
+                Logging.fail("upscaled: \(error)")
+                throw ExitCode(78)
             } catch {
                 Logging.fail("upscaled: \(error)")
                 throw ExitCode(1)

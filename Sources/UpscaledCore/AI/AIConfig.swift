@@ -17,6 +17,9 @@ public struct AIConfig: Sendable, Equatable {
     public var modelsDirectory: String?
     /// What one job's tiles and strips may use, in MiB; the tile size follows from it.
     public var memoryMB: Int = 512
+    /// A fixed tile size in input pixels instead of one chosen from `memoryMB` (as
+    /// realesrgan-ncnn-vulkan's `-t`); nil: chosen.
+    public var tileSize: Int?
     /// ncnn threads per job; nil: the cores divided by the workers (at least 1).
     public var threads: Int?
     public var gpu: GPU = .auto
@@ -41,6 +44,9 @@ public struct AIConfig: Sendable, Equatable {
         }
         guard (64...65_536).contains(memoryMB) else {
             throw ConfigError("ai.memory_mb \(memoryMB) is out of range; use 64 to 65536")
+        }
+        if let tileSize, !(16...4096).contains(tileSize) {
+            throw ConfigError("ai.tile_size \(tileSize) is out of range; use 16 to 4096 (or leave it out: chosen from ai.memory_mb)")
         }
         if let threads, !(1...256).contains(threads) {
             throw ConfigError("ai.threads \(threads) is out of range; use 1 to 256")

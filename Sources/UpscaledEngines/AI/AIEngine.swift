@@ -58,7 +58,7 @@ public final class AIEngine: UpscaleEngine, EngineReconfigurable {
         let settings = current.withLock { $0 }
         let fd = output.fd
         let job = AIUpscaler.Job(settings: settings.local, models: settings.models,
-                                 memoryBytes: settings.ai.memoryMB << 20,
+                                 memoryBytes: settings.ai.memoryMB << 20, tileSize: settings.ai.tileSize,
                                  shouldStop: { [self] in stopping.load(ordering: .relaxed) },
                                  progress: request.progress ?? { _, _ in })
         let outcome: Result<UpscaleResult, UpscaleFailure>

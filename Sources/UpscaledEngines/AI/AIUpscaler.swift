@@ -11,6 +11,8 @@ enum AIUpscaler {
         var settings: LocalEngineSettings
         var models: AIModelSet
         var memoryBytes: Int
+        /// A fixed tile size (`ai.tile_size`), else chosen from `memoryBytes`.
+        var tileSize: Int?
         var shouldStop: @Sendable () -> Bool
         var progress: @Sendable (Int, Int) -> Void
     }
@@ -31,7 +33,7 @@ enum AIUpscaler {
             let rgb = try colour.rgb8()
             let pixels = try rgb.pixels()
             let (width, height) = (rgb.width, rgb.height)
-            let tile = TileSizing.tileSize(memoryBytes: job.memoryBytes, family: job.models.family,
+            let tile = job.tileSize ?? TileSizing.tileSize(memoryBytes: job.memoryBytes, family: job.models.family,
                                            inputWidth: width, inputHeight: height, scale: network.scale)
             let tiles = TiledUpscaleSource(network: network, input: pixels, width: width, height: height,
                                            tileSize: tile, margin: job.models.family.contextMargin,
