@@ -105,3 +105,5 @@ void *upscaled_vips_write_memory(VipsImage *in, size_t *length) { return vips_im
 VipsImage *upscaled_vips_from_memory(const void *data, size_t length, int width, int height, int bands) {
     return vips_image_new_from_memory(data, length, width, height, bands, VIPS_FORMAT_UCHAR);
 }
+
+VipsImage *upscaled_vips_copy_memory(VipsImage *in) { return vips_image_copy_memory(in); }

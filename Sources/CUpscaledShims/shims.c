@@ -218,6 +218,31 @@ int upscaled_vips_mean_abs_diff(VipsImage *a, VipsImage *b, double *out) {
     return rc;
 }
 
+int upscaled_vips_max_abs_diff(VipsImage *a, VipsImage *b, double *out) {
+    VipsImage *d = NULL, *m = NULL;
+    int rc = vips_subtract(a, b, &d, NULL);
+    if (rc == 0) rc = vips_abs(d, &m, NULL);
+    if (rc == 0) rc = vips_max(m, out, NULL);
+    if (d) g_object_unref(d);
+    if (m) g_object_unref(m);
+    return rc;
+}
+
+int upscaled_vips_detail(VipsImage *in, double *out) {
+    VipsImage *t[4] = {0};
+    int rc = vips_colourspace(in, &t[0], VIPS_INTERPRETATION_B_W, NULL);
+    if (rc == 0) rc = vips_gaussblur(t[0], &t[1], 1.0, NULL);
+    if (rc == 0) rc = vips_subtract(t[0], t[1], &t[2], NULL);
+    if (rc == 0) rc = vips_abs(t[2], &t[3], NULL);
+    if (rc == 0) rc = vips_avg(t[3], out, NULL);
+    for (int i = 0; i < 4; i++) if (t[i]) g_object_unref(t[i]);
+    return rc;
+}
+
+int upscaled_vips_crop(VipsImage *in, VipsImage **out, int left, int top, int width, int height) {
+    return vips_extract_area(in, out, left, top, width, height, NULL);
+}
+
 int upscaled_vips_shrink(VipsImage *in, VipsImage **out, double scale) {
     return vips_resize(in, out, scale, "kernel", VIPS_KERNEL_LANCZOS3, NULL);
 }

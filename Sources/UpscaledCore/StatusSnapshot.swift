@@ -18,6 +18,9 @@ public struct StatusSnapshot: Sendable, Codable, Equatable {
     public var lastError: String?
     /// What the engine reports about itself ("balance 12.50 credits"), or why it is paused.
     public var note: String?
+    /// How far each long job has come (the AI engine's tiles), by inbox-relative name; absent
+    /// when no job reports progress (and in status files of earlier versions).
+    public var progress: [JobProgress]?
     public var startedAt: String
     public var updatedAt: String
 
@@ -45,8 +48,24 @@ public struct StatusSnapshot: Sendable, Codable, Equatable {
         var text = "\(state.rawValue): \(queued) queued, \(inFlight) working; done \(done), failed \(failed), "
             + "quarantined \(quarantined); \(engine) \(target), \(mode)"
         if overflows > 0 { text += ", \(overflows) overflow rescans" }
+        if let progress, !progress.isEmpty {
+            text += "; " + progress.map { "\($0.file) \($0.done)/\($0.total) tiles" }.joined(separator: ", ")
+        }
         if let note { text += "; \(note)" }
         if let lastError { text += "; last error: \(lastError)" }
         return text
+    }
+}
+
+/// One job's progress: `done` of `total` steps (the AI engine: tiles).
+public struct JobProgress: Sendable, Codable, Equatable {
+    public var file: String
+    public var done: Int
+    public var total: Int
+
+    public init(file: String, done: Int, total: Int) {
+        self.file = file
+        self.done = done
+        self.total = total
     }
 }

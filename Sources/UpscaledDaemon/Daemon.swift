@@ -22,7 +22,12 @@ public enum Daemon {
         io.start()
 
         let engine = try makeEngine(config, layout: layout, logger: logger)
-        let runner = JobRunner(layout: layout, engine: engine, io: io, logger: logger)
+        let metrics = config.metricsTextfile.map { MetricsExporter(file: FilePath($0)) }
+        let status = StatusBoard(file: layout.statusFile, notifier: notifier, engine: engine.name,
+                                 target: "\(config.target.summary) \(engine.summary)", metrics: metrics)
+        let runner = JobRunner(layout: layout, engine: engine, io: io, logger: logger) { file, done, total in
+            status.progress(file: file, done: done, total: total)
+        }
         let resumeGenerations = config.engineKind == .creative && !once
         let report = try await io.runIfActive { runner.recover(resumeGenerations: resumeGenerations) }
         for problem in report.problems { logger.warning("recovery: \(problem)") }
@@ -30,9 +35,6 @@ public enum Daemon {
             logger.notice("recovered after an interrupted run: \(report.finished) finished, \(report.putBack) returned to the inbox")
         }
 
-        let metrics = config.metricsTextfile.map { MetricsExporter(file: FilePath($0)) }
-        let status = StatusBoard(file: layout.statusFile, notifier: notifier, engine: engine.name,
-                                 target: "\(config.target.summary) \(engine.summary)", metrics: metrics)
         let pipeline = Pipeline(runner: runner, io: io, layout: layout, status: status, config: config,
                                 logger: logger, retriesDeferred: !once)
         for claim in report.resumable { await pipeline.resume(claim) }

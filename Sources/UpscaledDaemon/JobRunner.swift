@@ -20,7 +20,12 @@ public final class JobRunner: Sendable {
     let io: NIOThreadPool
     let logger: Logger
 
-    public init(layout: FolderLayout, engine: any UpscaleEngine, io: NIOThreadPool, logger: Logger) {
+    /// Where a long job's progress goes (the status board): file, done (nil: ended), total.
+    let progress: @Sendable (String, Int?, Int) -> Void
+
+    public init(layout: FolderLayout, engine: any UpscaleEngine, io: NIOThreadPool, logger: Logger,
+                progress: @escaping @Sendable (String, Int?, Int) -> Void = { _, _, _ in }) {
+        self.progress = progress
         self.layout = layout
         self.journal = JobJournal(directory: layout.journal)
         self.engine = engine
@@ -167,9 +172,11 @@ public final class JobRunner: Sendable {
                 updated.engine = engineName
                 let record = updated
                 try await io.runIfActive { try journal.write(record) }
-            })
+            },
+            progress: { [progress] done, total in progress(name, done, total) })
         let result: UpscaleResult
         do {
+            defer { progress(name, nil, 0) }
             result = try await engine.upscale(request, into: temp)
         } catch {
             temp.close(committed: false)

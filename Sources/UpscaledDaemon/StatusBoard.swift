@@ -54,6 +54,16 @@ public final class StatusBoard: Sendable {
         }
     }
 
+    /// A long job has come further (`done` of `total`); `nil` when it has ended.
+    public func progress(file: String, done: Int?, total: Int) {
+        change { snapshot in
+            var jobs = (snapshot.progress ?? []).filter { $0.file != file }
+            if let done { jobs.append(JobProgress(file: file, done: done, total: total)) }
+            jobs.sort { $0.file < $1.file }
+            snapshot.progress = jobs.isEmpty ? nil : jobs
+        }
+    }
+
     public func set(state newState: StatusSnapshot.State, mode: String? = nil, engine: String? = nil, target: String? = nil) {
         change { snapshot in
             snapshot.state = newState

@@ -7,11 +7,12 @@ import UpscaledCore
 public final class VipsImageRef {
     public let pointer: OpaquePointer
 
-    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    /// Takes ownership of one reference to a `VipsImage*`.
+    public init(_ pointer: OpaquePointer) { self.pointer = pointer }
 
     deinit { upscaled_vips_unref(UnsafeMutablePointer(pointer)) }
 
-    var raw: UnsafeMutablePointer<VipsImage> { UnsafeMutablePointer(pointer) }
+    public var raw: UnsafeMutablePointer<VipsImage> { UnsafeMutablePointer(pointer) }
 
     /// Opens a file lazily (only the header is read until pixels are needed).
     public static func open(_ path: FilePath, sequential: Bool) throws(VipsError) -> VipsImageRef {

@@ -47,6 +47,7 @@ extension Upscaled {
                   failed:      \(snapshot.failed)
                   quarantined: \(snapshot.quarantined)
                   overflows:   \(snapshot.overflows)
+                  progress:    \(snapshot.progress.map { $0.map { "\($0.file) \($0.done)/\($0.total) tiles" }.joined(separator: ", ") } ?? "none")
                   last error:  \(snapshot.lastError ?? "none")
                   since:       \(snapshot.startedAt), updated \(snapshot.updatedAt)
                 """)

@@ -65,6 +65,13 @@ VipsImage *_Nullable upscaled_vips_with_blob(VipsImage *_Nonnull in, const char 
 size_t upscaled_vips_blob_length(VipsImage *_Nonnull image, const char *_Nonnull name);
 /** Average absolute difference per sample between two same-sized images (for quality checks). */
 int upscaled_vips_mean_abs_diff(VipsImage *_Nonnull a, VipsImage *_Nonnull b, double *_Nonnull out);
+/** The largest absolute difference of any sample between two same-sized images (for tests). */
+int upscaled_vips_max_abs_diff(VipsImage *_Nonnull a, VipsImage *_Nonnull b, double *_Nonnull out);
+/** Fine detail of an image: the mean absolute difference between its luminance and a Gaussian
+ *  blur of it (sigma 1). Blurry enlargements score low; for quality tests. */
+int upscaled_vips_detail(VipsImage *_Nonnull in, double *_Nonnull out);
+/** A rectangle of `in` (for tests). */
+int upscaled_vips_crop(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out, int left, int top, int width, int height);
 /** Shrinks with vips_resize (used to measure resampler quality by round trip). */
 int upscaled_vips_shrink(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out, double scale);
 VipsImage *_Nullable upscaled_vips_cmyk_pattern(int width, int height);
@@ -99,6 +106,8 @@ int upscaled_vips_colourspace(VipsImage *_Nonnull in, VipsImage *_Nullable *_Non
 /** 16-bit to 8-bit by the top byte (for an alpha band joining an 8-bit result). */
 int upscaled_vips_to_uchar(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out);
 int upscaled_vips_bandjoin2(VipsImage *_Nonnull a, VipsImage *_Nonnull b, VipsImage *_Nullable *_Nonnull out);
+/** Decodes `in` whole into a new in-memory image. */
+VipsImage *_Nullable upscaled_vips_copy_memory(VipsImage *_Nonnull in);
 /** Decodes `in` whole into a new buffer (free with upscaled_free). */
 void *_Nullable upscaled_vips_write_memory(VipsImage *_Nonnull in, size_t *_Nonnull length);
 /** An image over pixels in memory (8-bit, `bands` interleaved); the memory must outlive it. */

@@ -28,6 +28,9 @@ enum AIUpscaler {
                 image = try image.flattenedOnWhite()
                 inspection.notes.append("transparency flattened onto white (JPEG has no alpha)")
             }
+            // Colour and alpha are read separately: decode once, into memory (the input is small
+            // beside its result), instead of reading a sequential file twice.
+            if image.hasAlpha { image = try image.inMemory() }
             let colourBands = image.hasAlpha ? image.bands - 1 : image.bands
             let colour = image.hasAlpha ? try image.bands(from: 0, count: colourBands) : image
             let rgb = try colour.rgb8()

@@ -21,6 +21,12 @@ extension VipsImageRef {
         try derive("resize") { upscaled_vips_resize_to($0, $1, CInt(width), CInt(height)) }
     }
 
+    /// The image decoded whole into memory, for reading more than once.
+    func inMemory() throws(VipsError) -> VipsImageRef {
+        guard let copy = upscaled_vips_copy_memory(raw) else { throw VipsError.last("decoding failed") }
+        return VipsImageRef(OpaquePointer(copy))
+    }
+
     /// Decodes the whole image into packed pixels (for the network's input: 8-bit RGB).
     func pixels() throws(VipsError) -> [UInt8] {
         var length = 0
