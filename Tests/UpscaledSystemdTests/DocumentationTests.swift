@@ -41,10 +41,38 @@ struct DocumentationTests {
         let page = Self.plain(Self.configPage)
         let example = readText(Self.example)
         let keys = ConfigLoader.keys.union(ConfigLoader.stabilityKeys).union(ConfigLoader.generationKeys)
+            .union(ConfigLoader.aiKeys)
         for key in keys.sorted() {
             #expect(page.contains(key), "upscaled.toml(5) does not document '\(key)'")
             #expect(example.contains(key), "config.toml.example does not mention '\(key)'")
         }
+    }
+
+    /// The `[ai]` keys are common words (model, threads, gpu), so they are looked for where a key is
+    /// documented: as an item (`.TP`) of the page's `[ai]` section, and as a `key =` line of the
+    /// example's `[ai]` table.
+    @Test("upscaled.toml(5) and the example configuration document every [ai] key in their [ai] sections")
+    func everyAIKeyIsDocumented() throws {
+        let page = Self.plain(Self.configPage)
+        let section = try #require(Self.section(of: page, from: ".SH \"[ai]\"", to: ".SH "), "upscaled.toml(5) has no [ai] section")
+        let lines = section.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // The line after each .TP: `.BR key " (type, default ...)"` or `.BR key1 ", " key2 ...`.
+        let items = zip(lines, lines.dropFirst()).filter { $0.0 == ".TP" }.map { $0.1 }
+        let documented = Set(items.flatMap { $0.split(whereSeparator: { " \",".contains($0) }).map(String.init) })
+        let example = readText(Self.example)
+        let table = try #require(Self.section(of: example, from: "#[ai]\n", to: "\n#["), "config.toml.example has no #[ai] table")
+        for key in ConfigLoader.aiKeys.sorted() {
+            #expect(documented.contains(key), "upscaled.toml(5) [ai] does not document '\(key)'")
+            #expect(table.contains("#\(key) = ") || table.contains("# e.g. \(key) = "),
+                    "config.toml.example [ai] has no '#\(key) = ' or '# e.g. \(key) = ' line")
+        }
+    }
+
+    /// The text from `start` up to the next `end` after it (or the end of the text).
+    static func section(of text: String, from start: String, to end: String) -> String? {
+        guard let begin = text.range(of: start) else { return nil }
+        let rest = text[begin.upperBound...]
+        return String(rest.range(of: end).map { rest[..<$0.lowerBound] } ?? rest)
     }
 
     @Test("the example configuration is valid as shipped, and its `#key = value` lines are the defaults")

@@ -8,21 +8,24 @@ public enum AIModelFamily: String, Sendable, Equatable, CaseIterable {
 
     /// Input pixels of context around each tile, cropped after inference, so tiles join without a
     /// seam. Compact: its receptive field is 18 px, so 20 px makes tiled equal to untiled within
-    /// rounding. RRDB's field is wider but its far taps weigh almost nothing; 24 px keeps seams below
-    /// one level (measured in the tests on the compact model; RRDB is checked by the quality bench).
+    /// rounding (tested). RRDB's field is far wider but its far taps weigh almost nothing; its
+    /// tiles are small (see `bytesPerTilePixel`), so its margin is a trade: 16 px, where the
+    /// reference tool (realesrgan-ncnn-vulkan) uses 10.
     public var contextMargin: Int {
         switch self {
         case .compact: 20
-        case .rrdb: 24
+        case .rrdb: 16
         }
     }
 
-    /// Memory ncnn needs per input pixel of a tile (with its margin), in bytes: the live feature
-    /// maps (float32) plus the upsampled output. Measured with `bench/ai-memory` (docs/PERFORMANCE.md).
+    /// Peak memory ncnn needs per input pixel of a tile (with its margin), in bytes, measured
+    /// here from the daemon's peak RSS (VmHWM) on tiles of 64–512 px: compact ~1,450 (its 64-channel
+    /// float maps at input size); RRDB ~72,000, because it convolves 64 channels at 4x the input's
+    /// resolution and its im2col workspace is 9 times that. Rounded up for safety.
     public var bytesPerTilePixel: Int {
         switch self {
         case .compact: 1_800
-        case .rrdb: 24_000
+        case .rrdb: 75_000
         }
     }
 }

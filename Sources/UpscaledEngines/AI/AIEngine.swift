@@ -1,4 +1,3 @@
-import CUpscaledShims
 import Foundation
 import NIOPosix
 import Synchronization
@@ -64,9 +63,10 @@ public final class AIEngine: UpscaleEngine, EngineReconfigurable {
         let outcome: Result<UpscaleResult, UpscaleFailure>
         do {
             outcome = try await pool.runIfActive { () -> Result<UpscaleResult, UpscaleFailure> in
-                defer { upscaled_release_free_memory() }        // give the tiles' memory back: an idle daemon stays small
                 do throws(UpscaleFailure) {
-                    return .success(try AIUpscaler.run(request, job: job, outputFD: fd))
+                    return .success(try job.models.withJob { () throws(UpscaleFailure) in
+                        try AIUpscaler.run(request, job: job, outputFD: fd)
+                    })
                 } catch {
                     return .failure(error)
                 }

@@ -1,4 +1,6 @@
+import CUpscaledShims
 import Foundation
+import Synchronization
 import UpscaledCore
 
 /// The loaded networks of one model (one per native factor), found, checked and loaded once at
@@ -9,6 +11,8 @@ public final class AIModelSet: Sendable {
     public let family: AIModelFamily
     /// By native factor, ascending.
     let networks: [NcnnNetwork]
+    /// Jobs running on these networks; when the last ends, their pools are emptied.
+    private let jobs = Mutex(0)
 
     public var scales: [Int] { networks.map(\.scale) }
 
@@ -39,6 +43,22 @@ public final class AIModelSet: Sendable {
         name = model.name
         family = model.family
         networks = loaded
+    }
+
+    /// Runs one job. When it is the last to end, the networks' memory pools are emptied and the
+    /// heap trimmed, so the daemon's memory falls back when the inbox is done.
+    func withJob<T>(_ body: () throws(UpscaleFailure) -> T) throws(UpscaleFailure) -> T {
+        jobs.withLock { $0 += 1 }
+        defer {
+            jobs.withLock { count in
+                count -= 1
+                guard count == 0 else { return }
+                // Under the lock: no job can start (and extract) while the pools are swapped.
+                networks.forEach { $0.releasePools() }
+                upscaled_release_free_memory()
+            }
+        }
+        return try body()
     }
 
     /// The network for a wanted factor: the smallest native factor at or above it, else the largest.

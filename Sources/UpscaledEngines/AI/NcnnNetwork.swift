@@ -11,11 +11,19 @@ import UpscaledLinux
 /// input later: the `.bin` must be exactly as long as the `.param` says (ncnn reports how many
 /// bytes it consumed), and a small test tile must come out `scale` times larger.
 ///
-/// `@unchecked Sendable`: after `init` the net is only read. ncnn documents `Net` as safe for
-/// concurrent `Extractor`s (each extraction allocates its own blobs), and `run` creates one
-/// extractor per call and destroys it before returning; `weights` is immutable.
+/// Feature maps come from two ncnn pool allocators of the network's own (fast: a tile reuses the
+/// last tile's buffers). A pool keeps what it was given until it is destroyed, so when no job is
+/// running `releasePools()` swaps in empty ones and frees the old: an idle daemon does not keep
+/// the last tile's hundreds of MB.
+///
+/// `@unchecked Sendable`: after `init` the net is only read, except by `releasePools()`, which the
+/// caller (`AIModelSet`) runs only while no job, hence no extractor, exists. ncnn documents `Net`
+/// as safe for concurrent `Extractor`s, its `PoolAllocator` is locked, `run` creates one extractor
+/// per call and destroys it before returning, and `weights` is immutable.
 public final class NcnnNetwork: @unchecked Sendable {
     private let net: ncnn_net_t
+    private var blobPool: ncnn_allocator_t?
+    private var workspacePool: ncnn_allocator_t?
     /// The `.bin` bytes: ncnn may refer to them instead of copying, so they live as long as the net.
     private let weights: UnsafeMutableRawBufferPointer
     private let inputName: String
@@ -28,11 +36,8 @@ public final class NcnnNetwork: @unchecked Sendable {
     public init(param: String, bin: String, scale: Int?, threads: Int) throws(AIModelError) {
         let weightsData = try Self.read(bin)
         guard let net = ncnn_net_create() else { throw .unusable(param: param, detail: "ncnn could not create a network") }
-        let option = ncnn_option_create()
-        ncnn_option_set_num_threads(option, Int32(threads))
-        ncnn_option_set_use_vulkan_compute(option, 0)
-        ncnn_net_set_option(net, option)
-        ncnn_option_destroy(option)
+        // Loaded without pools: weights live in ordinary memory, never in a pool that is swapped.
+        Self.setOption(net, threads: threads, blob: nil, workspace: nil)
         guard ncnn_net_load_param(net, param) == 0, ncnn_net_get_input_count(net) >= 1, ncnn_net_get_output_count(net) >= 1 else {
             ncnn_net_destroy(net)
             throw .badParam(path: param)
@@ -77,11 +82,34 @@ public final class NcnnNetwork: @unchecked Sendable {
             throw .unusable(param: param, detail: "it enlarges \(found)x, not \(scale)x (ai.model_scale)")
         }
         self.scale = found
+        releasePools()
     }
 
     deinit {
         ncnn_net_destroy(net)
+        [blobPool, workspacePool].compactMap { $0 }.forEach { ncnn_allocator_destroy($0) }
         weights.deallocate()
+    }
+
+    /// Gives the network empty pools and frees the old ones with everything they hold. Only while
+    /// no extraction runs on this network.
+    func releasePools() {
+        let old = [blobPool, workspacePool]
+        blobPool = ncnn_allocator_create_pool_allocator()
+        workspacePool = ncnn_allocator_create_pool_allocator()
+        Self.setOption(net, threads: threads, blob: blobPool, workspace: workspacePool)
+        old.compactMap { $0 }.forEach { ncnn_allocator_destroy($0) }
+    }
+
+    private static func setOption(_ net: ncnn_net_t, threads: Int, blob: ncnn_allocator_t?, workspace: ncnn_allocator_t?) {
+        let option = ncnn_option_create()
+        ncnn_option_set_num_threads(option, Int32(threads))
+        ncnn_option_set_use_vulkan_compute(option, 0)
+        ncnn_option_set_use_local_pool_allocator(option, 0)     // ours instead, which we can empty
+        ncnn_option_set_blob_allocator(option, blob)
+        ncnn_option_set_workspace_allocator(option, workspace)
+        ncnn_net_set_option(net, option)
+        ncnn_option_destroy(option)
     }
 
     /// Runs the network on `region` of an 8-bit RGB image (`width`x`height`, rows packed) and
