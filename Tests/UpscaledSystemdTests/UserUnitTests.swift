@@ -79,11 +79,45 @@ struct RealSystemdTests {
         }
     }
 
-    @Test("stop lets the job in flight finish, then the daemon exits 0 (Result=success)")
+    @Test("stop during an AI job (the default engine) ends it between tiles: the file is back in the inbox, exit 0, at once")
+    func stopEndsAnAIJobBetweenTiles() async throws {
+        try await withUserManager { manager in
+            let service = try await UserService(manager: manager)
+            try writeText(service.configFile, "scale = 4\n[ai]\ntile_size = 32\nthreads = 1\n")
+            let started = try await service.start()
+            try #require(started.status == 0, "\(started)")
+            // A real photograph: 512x512 at 4x in 256 tiles of 32 px, at least ten seconds of work.
+            let staging = manager.directory.appending("staging")
+            try FileManager.default.createDirectory(atPath: staging.string, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: try RealImages.path("astronaut.png").string,
+                                             toPath: staging.appending("moon walk.png").string)
+            #expect(rename(staging.appending("moon walk.png").string, service.inbox.appending("moon walk.png").string) == 0)
+            let progressing = try await service.waitFor("StatusText", timeout: .seconds(60)) { $0.contains("/256 tiles") }
+            await explain(progressing.met, "STATUS= never showed the tiles: \(progressing.value)", service.diagnostics)
+            try #require(progressing.met)
+
+            let clock = ContinuousClock()
+            let began = clock.now
+            let stopped = try await manager.systemctl(["stop", UserService.unit], timeout: .seconds(200))
+            let took = clock.now - began
+            #expect(stopped.status == 0, "\(stopped)")
+            let after = try await manager.properties(UserService.unit, ["ActiveState", "Result", "ExecMainStatus"])
+            await explain(after["Result"] == "success", "a stop that needed SIGKILL or failed: \(after)", service.diagnostics)
+            #expect(after["ExecMainStatus"] == "0", "\(after)")
+            // Not finished, not lost: the photo waits in the inbox under its own name.
+            #expect(listFiles(service.inbox) == ["moon walk.png"], "\(listFiles(service.root))")
+            #expect(listFiles(service.outbox).isEmpty && listFiles(service.root.appending("failed")).isEmpty)
+            #expect(service.log.contains("stopped between tiles"), "\(service.log)")
+            // One tile at most, not the whole job (about a minute here).
+            #expect(took < .seconds(25), "systemctl stop took \(took)")
+        }
+    }
+
+    @Test("stop lets the local engine's job in flight finish, then the daemon exits 0 (Result=success)")
     func stopDrainsGracefully() async throws {
         try await withUserManager { manager in
             let service = try await UserService(manager: manager)
-            try writeText(service.configFile, "scale = 4\n")
+            try writeText(service.configFile, "engine = \"local\"\nscale = 4\n")
             let started = try await service.start()
             try #require(started.status == 0, "\(started)")
 
