@@ -93,7 +93,7 @@ import UpscaledTestSupport
         await local.shutdown()
     }
 
-    @Test(arguments: [2, 4])
+    @Test(arguments: [2, 3, 4])
     func tiledEqualsUntiledWithinOneLevel(_ scale: Int) async throws {
         let temp = TempDirectory()
         try RealImages.variant(of: "coffee.png", to: temp.appending("in.png"), crop: (200, 100, 150, 110))
