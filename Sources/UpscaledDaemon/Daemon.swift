@@ -77,6 +77,11 @@ public enum Daemon {
             let mode = await inboxService.arm()
             status.set(state: .idle, mode: mode)
             await pipeline.republish()
+            // From READY=1 on a stop is a graceful one, even if it comes before the service group
+            // listens: kept for it rather than taking SIGTERM's default action (seen as exit by
+            // signal 15 when a test, or systemctl, stopped the daemon the moment it was ready).
+            SignalRouter.hold(SIGTERM)
+            SignalRouter.hold(SIGINT)
             notifier.ready(status: status.flushNow().line)
             logger.info("ready: \(mode) on \(layout.inbox.display)")
 

@@ -59,6 +59,18 @@ import UpscaledTestSupport
         #expect(listFiles(h.inbox).isEmpty)
     }
 
+    /// A SIGTERM the moment READY=1 is out, before the service group listens, is a graceful stop
+    /// (exit 0), not SIGTERM's default action (killed by signal 15).
+    @Test func aStopRightAfterReadyIsGraceful() async throws {
+        for _ in 0..<5 {
+            let h = try DaemonHarness()
+            let daemon = try await h.start()
+            daemon.signal(SIGTERM)
+            let code = await daemon.waitForExit()
+            #expect(code == 0, "exit \(String(describing: code)): \(daemon.log)")
+        }
+    }
+
     @Test func sighupReloadsTheConfiguration() async throws {
         let h = try DaemonHarness()
         let config = h.home.path.appending("upscaled.toml")
