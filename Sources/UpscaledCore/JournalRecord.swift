@@ -28,6 +28,10 @@ public struct JournalRecord: Sendable, Codable, Equatable {
     public var generationID: String?
     /// The engine that started `generationID`.
     public var engine: String?
+    /// What the job was to do with the original once its result is out (`after_success` when it
+    /// committed), so a crash between the result and the disposal is finished the same way; nil
+    /// (records of earlier versions): archive.
+    public var afterSuccess: DaemonConfig.AfterSuccess?
     public var createdAt: String
 
     public init(id: String, state: State, relativePathBase64: String, relativePath: String, claimName: String,

@@ -80,9 +80,15 @@ extension JobRunner {
                 ours = false
             }
             if ours {
-                // The result made it: finish what was left, the disposal of the original.
+                // The result made it: finish what was left, the disposal of the original, as the job
+                // would have (archive, or delete with after_success = "delete").
                 if claimExists {
-                    _ = try place(claimPath, in: layout.join(layout.archive, relative.removingLastComponent()), name: name)
+                    if record.afterSuccess == .delete {
+                        try FileOperations.removeIfPresent(claimPath)
+                        try FileOperations.syncDirectory(layout.claims)
+                    } else {
+                        _ = try place(claimPath, in: layout.join(layout.archive, relative.removingLastComponent()), name: name)
+                    }
                 }
                 try journal.remove(record.id)
                 report.finished += 1

@@ -59,6 +59,7 @@ extension JobRunner {
                 OutputNaming.candidate(for: outputName, newExtension: result.format.fileExtension, attempt: attempt))
             if try FileOperations.statusIfPresent(candidate) != nil { continue }
             record.state = .committingOutput
+            record.afterSuccess = afterSuccess
             record.destinationBase64 = layout.rootRelative(candidate).base64
             record.outputInode = inode
             try journal.write(record)

@@ -55,6 +55,26 @@ import UpscaledTestSupport
         #expect(h.everything == ["archive/b.jpg", "outbox/b.png"])
     }
 
+    /// Issue 10, defect 3: with after_success = "delete" the replay archived the original anyway.
+    @Test func aCrashAfterTheResultWasLinkedDeletesTheOriginalWhenAskedTo() async throws {
+        let h = try DaemonHarness()
+        try prepare(h)
+        try ImageFactory.write(h.claims.appending("job5.jpg"))
+        try ImageFactory.write(h.outbox.appending("d.png"), width: 128, height: 96)
+        var st = stat()
+        #expect(lstat(h.outbox.appending("d.png").string, &st) == 0)
+        var crashed = record("job5", state: .committingOutput, relative: "d.jpg", claimName: "job5.jpg",
+                             destination: "outbox/d.png", inode: UInt64(st.st_ino))
+        crashed.afterSuccess = .delete
+        try write(crashed, in: h)
+        let daemon = try await h.start(["--after-success", "delete"])
+        #expect(await eventually { !exists(h.claims.appending("job5.jpg")) && daemon.log.contains("ready: ") })
+        let code = await h.stop()
+        #expect(code == 0, "exit \(String(describing: code)): \(daemon.log)")
+        #expect(h.everything == ["outbox/d.png"])
+        #expect(listFiles(h.journal, includeHidden: true).isEmpty)
+    }
+
     @Test func aCrashBeforeTheResultWasLinkedRedoesTheJob() async throws {
         let h = try DaemonHarness()
         try prepare(h)
