@@ -34,6 +34,9 @@ let package = Package(
         .target(name: "CUpscaledShims", dependencies: ["CVips"], cSettings: [.define("_GNU_SOURCE")]),
         // ncnn's C API: a static libncnn built from PyPI's ncnn sdist by packaging/install-ncnn.
         .systemLibrary(name: "CNcnn", pkgConfig: "ncnn"),
+        // ncnn's Vulkan devices (C++ gpu.h, not in its C API) behind a C header; without Vulkan in
+        // libncnn it reports no device.
+        .target(name: "CNcnnGPU", dependencies: ["CNcnn"]),
         // The Swift runtime's delay hooks, set by reference (the executable's Task.sleep path).
         .target(name: "CSwiftRuntimeHooks"),
 
@@ -55,7 +58,7 @@ let package = Package(
         .target(
             name: "UpscaledEngines",
             dependencies: [
-                "UpscaledCore", "UpscaledLinux", "CUpscaledShims", "CNcnn",
+                "UpscaledCore", "UpscaledLinux", "CUpscaledShims", "CNcnn", "CNcnnGPU",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

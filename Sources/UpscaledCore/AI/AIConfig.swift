@@ -1,9 +1,11 @@
 /// The AI engine's settings (`[ai]` in config.toml): which network, how much memory its tiles may
 /// use, how many threads it runs on, and whether it may use a GPU.
 public struct AIConfig: Sendable, Equatable {
-    /// `"auto"`: a Vulkan device when ncnn was built with Vulkan and one exists, else the CPU.
-    /// `"off"`: always the CPU.
-    public enum GPU: String, Sendable, Equatable, CaseIterable { case auto, off }
+    /// `"auto"`: a hardware Vulkan device (a GPU) when ncnn was built with Vulkan and one exists,
+    /// else the CPU. `"off"`: always the CPU, and Vulkan is never loaded. `"vulkan"`: any Vulkan
+    /// device, also a software one such as Mesa's lavapipe (much slower than the CPU path; for
+    /// tests and drivers that report themselves as CPUs); the daemon refuses to start without one.
+    public enum GPU: String, Sendable, Equatable, CaseIterable { case auto, off, vulkan }
 
     /// A model from `AIModelCatalog` (`realesr-animevideov3`, `realesrgan-x4plus`, …).
     public var model: String = AIModelCatalog.defaultModel

@@ -4,8 +4,8 @@ import Synchronization
 import UpscaledCore
 import UpscaledLinux
 
-/// The offline AI engine: Real-ESRGAN-family networks through ncnn, on the CPU, tiled so memory
-/// stays bounded at any image size. Each job runs on a thread of the engine's own pool (ncnn and
+/// The offline AI engine: Real-ESRGAN-family networks through ncnn, on the CPU or a Vulkan device
+/// (`ai.gpu`, `NcnnDevice`), tiled so memory stays bounded at any image size. Each job runs on a thread of the engine's own pool (ncnn and
 /// libvips block for seconds); ncnn adds its OpenMP threads inside each tile.
 public final class AIEngine: UpscaleEngine, EngineReconfigurable {
     public let name = "ai"
@@ -36,7 +36,7 @@ public final class AIEngine: UpscaleEngine, EngineReconfigurable {
     public var summary: String {
         let s = current.withLock { $0 }
         let threads = s.threads == 1 ? "1 thread" : "\(s.threads) threads"
-        return "\(s.models.name) (Real-ESRGAN via ncnn, CPU, \(threads) per job)"
+        return "\(s.models.name) (Real-ESRGAN via ncnn, \(s.models.device), \(threads) per job)"
     }
 
     /// A reload: new limits and formats at once; a changed model or thread count is loaded first,
@@ -57,7 +57,8 @@ public final class AIEngine: UpscaleEngine, EngineReconfigurable {
         let settings = current.withLock { $0 }
         let fd = output.fd
         let job = AIUpscaler.Job(settings: settings.local, models: settings.models,
-                                 memoryBytes: settings.ai.memoryMB << 20, tileSize: settings.ai.tileSize,
+                                 memoryBytes: settings.models.device.tileMemoryBytes(memoryMB: settings.ai.memoryMB),
+                                 tileSize: settings.ai.tileSize,
                                  shouldStop: { [self] in stopping.load(ordering: .relaxed) },
                                  progress: request.progress ?? { _, _ in })
         let outcome: Result<UpscaleResult, UpscaleFailure>

@@ -14,6 +14,8 @@ public enum AIModelError: Error, Sendable, Equatable, CustomStringConvertible {
     case mismatch(param: String, bin: String, detail: String)
     /// The network loaded but does not behave as an upscaler of the stated factor.
     case unusable(param: String, detail: String)
+    /// `ai.gpu = "vulkan"` and ncnn has no Vulkan device to run on.
+    case noVulkanDevice(detail: String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum AIModelError: Error, Sendable, Equatable, CustomStringConvertible {
             "AI model \(bin) does not match \(param): \(detail); use the .bin that belongs to this .param"
         case .unusable(let param, let detail):
             "AI model \(param) cannot be used: \(detail)"
+        case .noVulkanDevice(let detail):
+            "ai.gpu = \"vulkan\" but \(detail); use ai.gpu = \"auto\" to fall back to the CPU"
         }
     }
 }

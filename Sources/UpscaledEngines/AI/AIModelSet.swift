@@ -9,6 +9,8 @@ import UpscaledCore
 public final class AIModelSet: Sendable {
     public let name: String
     public let family: AIModelFamily
+    /// Where the networks run (`ai.gpu`).
+    public let device: NcnnDevice
     /// By native factor, ascending.
     let networks: [NcnnNetwork]
     /// Jobs running on these networks; when the last ends, their pools are emptied.
@@ -20,10 +22,13 @@ public final class AIModelSet: Sendable {
     public init(config: AIConfig, threads: Int, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(AIModelError)
     {
+        let device = try NcnnDevice.choose(config.gpu)
+        self.device = device
         if let path = config.modelPath {
             name = (path as NSString).lastPathComponent
             family = config.modelFamily
-            networks = [try NcnnNetwork(param: path + ".param", bin: path + ".bin", scale: config.modelScale, threads: threads)]
+            networks = [try NcnnNetwork(param: path + ".param", bin: path + ".bin", scale: config.modelScale,
+                                        threads: threads, device: device)]
             return
         }
         guard let model = AIModelCatalog.model(named: config.model) else {
@@ -38,7 +43,7 @@ public final class AIModelSet: Sendable {
             let bin = try Self.locate(variant.stem + ".bin", in: directories)
             try Self.check(param, sha256: variant.paramSHA256)
             try Self.check(bin, sha256: variant.binSHA256)
-            loaded.append(try NcnnNetwork(param: param, bin: bin, scale: variant.scale, threads: threads))
+            loaded.append(try NcnnNetwork(param: param, bin: bin, scale: variant.scale, threads: threads, device: device))
         }
         name = model.name
         family = model.family

@@ -64,7 +64,7 @@ enum AIUpscaler {
             try ResultEncoder.save(result, as: request.outputFormat, settings: job.settings, fd: outputFD)
             return UpscaleResult(inputWidth: inspection.uprightWidth, inputHeight: inspection.uprightHeight,
                                  width: size.width, height: size.height, format: request.outputFormat,
-                                 notes: inspection.notes + ["\(job.models.name) \(network.scale)x, \(tiles.plan.count) tiles of \(tile) px"])
+                                 notes: inspection.notes + ["\(job.models.name) \(network.scale)x on \(network.device), \(tiles.plan.count) tiles of \(tile) px"])
         } catch {
             switch source?.failure {
             case .stopped:
