@@ -197,7 +197,7 @@ import UpscaledTestSupport
         let h = try DaemonHarness()
         let textfile = h.home.path.appending("upscaled.prom")
         let config = h.home.path.appending("m.toml")
-        try writeFile(config, Array("metrics_textfile = \"\(textfile.string)\"\n".utf8))
+        try writeFile(config, Array("engine = \"local\"\nmetrics_textfile = \"\(textfile.string)\"\n".utf8))
         try await h.start(["--config", config.string])
         try h.drop("m.png") { try ImageFactory.write($0) }
         try h.drop("bad.png") { try writeFile($0, Array("text".utf8)) }
