@@ -9,11 +9,14 @@ import UpscaledLinux
 import UpscaledTestSupport
 
 /// The AI engine on the real Real-ESRGAN model files (`packaging/install-models`) and on real
-/// photographs and drawings (`packaging/install-test-images`), in-process.
-@Suite struct AIEngineTests {
+/// photographs and drawings (`packaging/install-test-images`), in-process. Serialized, one ncnn
+/// thread each: the network is CPU-heavy, and the timing-sensitive subprocess tests running beside
+/// it must not be starved.
+@Suite(.serialized) struct AIEngineTests {
     func engine(_ change: (inout DaemonConfig) -> Void = { _ in }) throws -> AIEngine {
         var config = DaemonConfig(root: "/unused")
         config.workers = 1
+        config.ai.threads = 1
         change(&config)
         return try AIEngine(config: config)
     }

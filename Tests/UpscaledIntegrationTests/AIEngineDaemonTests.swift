@@ -7,7 +7,7 @@ import UpscaledTestSupport
 
 /// The AI engine inside the real daemon: the default engine, a model that cannot load, a stop in
 /// the middle of a long job, progress in the status, a reload that changes the model.
-@Suite struct AIEngineDaemonTests {
+@Suite(.serialized) struct AIEngineDaemonTests {
     static let models = AIModelCatalog.searchDirectories.first {
         FileManager.default.fileExists(atPath: $0 + "/realesr-animevideov3-x4.bin")
     } ?? "/usr/local/share/upscaled/models"

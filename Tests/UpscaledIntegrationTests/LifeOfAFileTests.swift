@@ -159,8 +159,9 @@ import UpscaledTestSupport
     @Test func onceStoppedBySigtermFinishesWhatItStartedAndKeepsTheRest() async throws {
         let h = try DaemonHarness()
         try FileManager.default.createDirectory(atPath: h.inbox.string, withIntermediateDirectories: true)
-        // Enough work (~6 s unloaded) that the stop lands mid-batch even when CI is slow to send it.
-        let count = 40
+        // Enough work (~12 s unloaded) that the stop lands mid-batch even when CI is slow to send it
+        // (40 files were all done before the stop came, with the AI tests busy beside it).
+        let count = 80
         for i in 0..<count { try ImageFactory.write(h.inbox.appending("cron-\(i).png"), width: 700, height: 500) }
         let daemon = try await h.start(["--once", "--workers", "2"], waitForReady: false)
         #expect(await eventually { !listFiles(h.outbox).isEmpty })
