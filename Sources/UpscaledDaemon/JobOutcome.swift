@@ -16,8 +16,9 @@ public enum JobOutcome: Sendable, Equatable {
     /// The place cannot take results (disk full, read-only, permission denied): the file is back
     /// in the inbox and the pipeline pauses until a test write to the outbox succeeds.
     case stalled(reason: String)
-    /// Not decodable yet, but written in place moments ago: back in the inbox, looked at again soon.
-    case retrySoon(reason: String)
+    /// Not decodable yet, but written in place: back in the inbox, looked at again soon;
+    /// `history` is what this look saw, for the next one.
+    case retrySoon(reason: String, history: IncompleteFilePolicy.History)
     /// The file was gone before it could be claimed (moved away, deleted, claimed by a twin event).
     case vanished
 }

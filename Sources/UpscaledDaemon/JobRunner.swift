@@ -51,7 +51,9 @@ public final class JobRunner: Sendable {
 
     /// Processes the file at inbox-relative `relative`; `resuming` is a job recovered from the
     /// journal that is already claimed (a creative generation to poll again).
-    func process(_ relative: FilePath, settings: JobSettings, resuming: Claim? = nil, decodeFailuresSoFar: Int? = nil,
+    /// `incompleteHistory` is non-nil for a file written in place (it may still be incomplete).
+    func process(_ relative: FilePath, settings: JobSettings, resuming: Claim? = nil,
+                 incompleteHistory: IncompleteFilePolicy.History? = nil,
                  pause: @Sendable (String) async -> Void = { _ in }) async -> JobOutcome {
         let started = ContinuousClock.now
         var log = logger
@@ -73,7 +75,7 @@ public final class JobRunner: Sendable {
             return .deferred(reason: "cannot claim \(relative.display): \(error)")
         }
         log[metadataKey: "upscaled.job"] = "\(claim.record.id)"
-        let outcome = await run(claim, settings: settings, log: log, decodeFailuresSoFar: decodeFailuresSoFar, pause: pause)
+        let outcome = await run(claim, settings: settings, log: log, incompleteHistory: incompleteHistory, pause: pause)
         let seconds = (ContinuousClock.now - started).seconds
         var meta: Logger.Metadata = ["upscaled.engine": "\(engine.name)", "upscaled.duration_s": "\(String(format: "%.3f", seconds))"]
         switch outcome {
@@ -95,7 +97,7 @@ public final class JobRunner: Sendable {
         case .stalled(let reason):
             meta["upscaled.outcome"] = "stalled"
             log.error("put back \(relative.display) and paused: \(reason)", metadata: meta)
-        case .retrySoon(let reason):
+        case .retrySoon(let reason, _):
             meta["upscaled.outcome"] = "retry"
             log.notice("put back \(relative.display) to look again soon: \(reason)", metadata: meta)
         case .paused(let reason):
@@ -114,7 +116,7 @@ public final class JobRunner: Sendable {
         return outcome
     }
 
-    private func run(_ claim: Claim, settings: JobSettings, log: Logger, decodeFailuresSoFar: Int?,
+    private func run(_ claim: Claim, settings: JobSettings, log: Logger, incompleteHistory: IncompleteFilePolicy.History?,
                      pause: @Sendable (String) async -> Void) async -> JobOutcome {
         let name = claim.relative.display
         // Not a regular file: never opened, never followed.
@@ -182,11 +184,14 @@ public final class JobRunner: Sendable {
             temp.close(committed: false)
             // "Stable" is not "complete": a file written in place that does not decode may still be
             // being written (a writer that paused longer than the quiet window). Look again soon.
-            if error.code == "undecodable", let failures = decodeFailuresSoFar,
-               Self.incompleteFiles.retries(afterFailures: failures,
-                                            modifiedSecondsAgo: WallClock.now() - claim.status.modified) {
-                _ = await putBack(claim, reason: error.reason)
-                return .retrySoon(reason: "\(name) does not decode yet and was written moments ago")
+            if error.code == "undecodable", let history = incompleteHistory,
+               case .retry(let next) = Self.incompleteFiles.afterFailure(history, size: claim.status.size,
+                                                                        modified: claim.status.modified) {
+                guard await putBackReporting(claim) else {
+                    return .deferred(reason: "\(name) could not be put back into the inbox; it returns at the next start")
+                }
+                return .retrySoon(reason: "\(name) does not decode yet (look \(next.failures), written in place: "
+                                          + "a writer may still be at work)", history: next)
             }
             if error.code == "disk-full" {
                 _ = await putBack(claim, reason: error.reason)
@@ -235,14 +240,21 @@ public final class JobRunner: Sendable {
     }
 
     private func putBack(_ claim: Claim, reason: String) async -> JobOutcome {
+        _ = await putBackReporting(claim)
+        return .deferred(reason: reason)
+    }
+
+    /// Puts the original back into the inbox under its own name; false if it stayed claimed.
+    private func putBackReporting(_ claim: Claim) async -> Bool {
         do {
             try await blocking { try self.putBack(claim) }
+            return true
         } catch {
             // The original stays in the claims folder with its journal record: the next start
             // puts it back. It is not lost.
             logger.error("could not put \(claim.relative.display) back into the inbox: \(error); it is safe in \(claim.path.display) and returns at the next start")
+            return false
         }
-        return .deferred(reason: reason)
     }
 }
 

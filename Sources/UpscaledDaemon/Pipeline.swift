@@ -49,8 +49,8 @@ public actor Pipeline {
     private var resumable: [FilePath: JobRunner.Claim] = [:]
     /// Files queued after being written in place (not moved in): they may still be incomplete.
     private var writtenInPlace: Set<FilePath> = []
-    /// How many times a file was looked at again because it did not decode yet.
-    private var decodeRetries: [FilePath: Int] = [:]
+    /// What the failed decodes of a file written in place saw so far (see `IncompleteFilePolicy`).
+    private var decodeRetries: [FilePath: IncompleteFilePolicy.History] = [:]
     static let decodeRetryDelay: Double = 3
     /// Set while the engine cannot work (a rejected key): workers wait, files stay in the inbox.
     private var pausedReason: String?
@@ -137,6 +137,8 @@ public actor Pipeline {
         guard !stopping, !queued.contains(relative), !inFlight.contains(relative) else { return }
         guard let status = status ?? nil, status.kind != .directory else {
             forget(relative)                      // gone (or a folder): nothing to do
+            decodeRetries[relative] = nil
+            writtenInPlace.remove(relative)
             return
         }
         let now = WallClock.now()
@@ -155,7 +157,13 @@ public actor Pipeline {
         switch decision {
         case .ready:
             forget(relative)
-            if arrival == .movedIn { writtenInPlace.remove(relative) } else { writtenInPlace.insert(relative) }
+            // Our own put-back arrives as a rename too: a file looked at again because it did not
+            // decode keeps being treated as written in place.
+            if arrival == .movedIn && decodeRetries[relative] == nil {
+                writtenInPlace.remove(relative)
+            } else {
+                writtenInPlace.insert(relative)
+            }
             enqueue(relative)
         case .recheck(let at):
             schedule(relative, at: at, arrival: arrival, status: status)
@@ -230,7 +238,7 @@ public actor Pipeline {
         switch outcome {
         case .done: counts.done += 1; decodeRetries[relative] = nil; writtenInPlace.remove(relative)
         case .failed(_, let reason): counts.failed += 1; lastError = reason; decodeRetries[relative] = nil; writtenInPlace.remove(relative)
-        case .quarantined: counts.quarantined += 1
+        case .quarantined: counts.quarantined += 1; decodeRetries[relative] = nil; writtenInPlace.remove(relative)
         case .deferred(let reason):
             lastError = reason
             if retriesDeferred {
@@ -241,15 +249,15 @@ public actor Pipeline {
             lastError = reason
             pause(reason, probe: .outboxWritable)
             revisit.insert(relative)
-        case .retrySoon(let reason):
+        case .retrySoon(let reason, let history):
             lastError = reason
-            decodeRetries[relative, default: 0] += 1
+            decodeRetries[relative] = history
             retryAfter[relative] = WallClock.now() + Self.decodeRetryDelay
             revisit.insert(relative)
         case .paused(let reason):
             pause(reason)
             revisit.insert(relative)                    // it is back in the inbox; taken again after the resume
-        case .vanished: break
+        case .vanished: decodeRetries[relative] = nil; writtenInPlace.remove(relative)
         }
         publish()
         if revisit.remove(relative) != nil { await observe(relative, arrival: .foundByScan) }
@@ -268,7 +276,7 @@ public actor Pipeline {
                         let resuming = await self.takeResumable(relative)
                         let failures = await self.decodeFailures(relative)
                         let outcome = await self.runner.process(relative, settings: await self.currentSettings, resuming: resuming,
-                                                                decodeFailuresSoFar: failures,
+                                                                incompleteHistory: failures,
                                                                 pause: { reason in await self.pause(reason) })
                         await self.finished(relative, outcome: outcome)
                     }
@@ -350,8 +358,8 @@ public actor Pipeline {
 
     /// How often a file written in place has failed to decode so far; nil for a file that was
     /// moved in (complete by definition: a decode failure is final at once).
-    private func decodeFailures(_ relative: FilePath) -> Int? {
-        writtenInPlace.contains(relative) ? decodeRetries[relative, default: 0] : nil
+    private func decodeFailures(_ relative: FilePath) -> IncompleteFilePolicy.History? {
+        writtenInPlace.contains(relative) ? decodeRetries[relative, default: .none] : nil
     }
 
     private func takeResumable(_ relative: FilePath) -> JobRunner.Claim? {

@@ -2,22 +2,53 @@ import Testing
 import UpscaledCore
 
 @Suite struct IncompleteFilePolicyTests {
-    let policy = IncompleteFilePolicy(minimumRetries: 3, graceSeconds: 60, maximumRetries: 25)
+    let policy = IncompleteFilePolicy(unchangedRetries: 3, maximumRetries: 25)
 
-    @Test func theFirstFailuresAreAlwaysRetriedEvenForAnOldFile() {
-        for failures in 0..<3 { #expect(policy.retries(afterFailures: failures, modifiedSecondsAgo: 3600)) }
-        #expect(!policy.retries(afterFailures: 3, modifiedSecondsAgo: 3600))
+    /// Feeds `looks` (size, mtime) failures in order; returns how many were retried before the judgement.
+    func retriesBeforeJudgement(_ looks: [(Int64, Double)]) -> Int? {
+        var history = IncompleteFilePolicy.History.none
+        for (index, look) in looks.enumerated() {
+            switch policy.afterFailure(history, size: look.0, modified: look.1) {
+            case .retry(let next): history = next
+            case .judge: return index
+            }
+        }
+        return nil
     }
 
-    @Test func aRecentlyChangedFileKeepsBeingRetriedWithinTheGrace() {
-        #expect(policy.retries(afterFailures: 10, modifiedSecondsAgo: 12))
-        #expect(policy.retries(afterFailures: 24, modifiedSecondsAgo: 59.9))
-        #expect(!policy.retries(afterFailures: 10, modifiedSecondsAgo: 60))
+    @Test func aFileThatNeverChangesIsJudgedAfterThreeMoreLooks() {
+        let same = Array(repeating: (Int64(5000), 1_700_000_000.5), count: 10)
+        #expect(retriesBeforeJudgement(same) == 3)
     }
 
-    @Test func theCapHoldsEvenWhenTheMtimeLooksFresh() {
-        #expect(policy.retries(afterFailures: 24, modifiedSecondsAgo: -300))   // a clock running ahead
-        #expect(!policy.retries(afterFailures: 25, modifiedSecondsAgo: -300))
-        #expect(!policy.retries(afterFailures: 25, modifiedSecondsAgo: 1))
+    @Test func aFileThatGrowsBetweenLooksKeepsItsTime() {
+        // Growing every other look: the unchanged run never reaches three.
+        let growing: [(Int64, Double)] = (0..<20).map { look in
+            let step = look / 2
+            return (Int64(1000 + step * 100), 1_700_000_000 + Double(step))
+        }
+        #expect(retriesBeforeJudgement(growing) == nil)
+        // Then it stops changing: three unchanged looks later it is judged.
+        let stalled = growing + Array(repeating: growing.last!, count: 5)
+        #expect(retriesBeforeJudgement(stalled) == 21)
+    }
+
+    @Test func aTouchWithoutGrowthCountsAsAChange() {
+        // A new mtime alone (a writer rewriting the same bytes) is a change.
+        let touched: [(Int64, Double)] = [(10, 1.0), (10, 1.0), (10, 1.0), (10, 2.0), (10, 2.0), (10, 2.0), (10, 2.0)]
+        #expect(retriesBeforeJudgement(touched) == 6)
+    }
+
+    @Test func theCapHoldsForAFileRewrittenForever() {
+        let always: [(Int64, Double)] = (0..<40).map { (Int64($0), Double($0)) }
+        #expect(retriesBeforeJudgement(always) == 25)
+    }
+
+    @Test func theClockPlaysNoPart() {
+        // mtimes far in the future or the past change nothing: only equality between looks counts.
+        let future = Array(repeating: (Int64(7), 9_999_999_999.0), count: 6)
+        let past = Array(repeating: (Int64(7), -5.0), count: 6)
+        #expect(retriesBeforeJudgement(future) == 3)
+        #expect(retriesBeforeJudgement(past) == 3)
     }
 }

@@ -8,21 +8,48 @@ import UpscaledTestSupport
 /// Faults of the place rather than of the file: a full disk, a writer slower than the quiet
 /// window. Inputs are kept, nothing half-written appears, work resumes by itself.
 @Suite struct EnvironmentFaultTests {
+    /// The writer pauses, mid-file, longer than the quiet window and longer than one retry: the
+    /// half file is put back and looked at again (our own put-back, a rename into the inbox, must
+    /// not make it count as moved in, i.e. complete), and once the writer finishes it is upscaled.
     @Test func aFileStillBeingWrittenIsLookedAtAgainNotFailed() async throws {
         let h = try DaemonHarness()
         let daemon = try await h.start(["--quiet-window-ms", "200"])
         let whole = h.home.path.appending("whole.png")
         try ImageFactory.write(whole, width: 200, height: 150)
         let bytes = try readFile(whole)
-        // A writer that pauses far longer than the quiet window, mid-file.
         let target = h.inbox.appending("slow-writer.png")
         try writeInPlace(target, bytes.prefix(bytes.count / 2))
-        #expect(await eventually { daemon.log.contains("does not decode yet") })
-        #expect(await eventually { exists(target) })               // put back, untouched
+        // Two looks have failed and the file is back, untouched, for a third.
+        #expect(await eventually(timeout: .seconds(60)) { daemon.log.contains("does not decode yet (look 2") }, "\(daemon.log)")
+        #expect(await eventually { exists(target) }, "\(daemon.log)")
+        #expect(listFiles(h.failed).isEmpty, "\(daemon.log)")
         try writeInPlace(target, bytes.dropFirst(bytes.count / 2), appending: true)
-        #expect(await eventually { exists(h.outbox.appending("slow-writer.png")) && exists(h.archive.appending("slow-writer.png")) })
+        #expect(await eventually { exists(h.outbox.appending("slow-writer.png")) && exists(h.archive.appending("slow-writer.png")) },
+                "\(daemon.log)")
         #expect(listFiles(h.failed).isEmpty)
         #expect(try readFile(h.archive.appending("slow-writer.png")) == bytes)
+        #expect(await h.stop() == 0)
+    }
+
+    /// A corrupt file written in place and never touched again: it is looked at a few times, then
+    /// judged after seconds (its size and mtime stayed the same), not after a minute of retries.
+    @Test func aCorruptFileWrittenInPlaceIsJudgedWithinSeconds() async throws {
+        let h = try DaemonHarness()
+        let daemon = try await h.start(["--quiet-window-ms", "200"])
+        let whole = h.home.path.appending("whole.png")
+        try ImageFactory.write(whole, width: 200, height: 150)
+        let bytes = try readFile(whole)
+        let started = ContinuousClock.now
+        try writeInPlace(h.inbox.appending("cut.png"), bytes.prefix(bytes.count / 2))
+        #expect(await eventually(timeout: .seconds(40)) { exists(h.failed.appending("cut.png")) }, "\(daemon.log)")
+        let elapsed = ContinuousClock.now - started
+        // Three looks again (3 s apart), then the judgement: well under the old minute.
+        #expect(daemon.log.contains("does not decode yet (look 3"), "\(daemon.log)")
+        #expect(!daemon.log.contains("does not decode yet (look 4"), "\(daemon.log)")
+        #expect(elapsed < .seconds(40), "took \(elapsed)")
+        let sidecar = try String(contentsOfFile: h.failed.appending("cut.png.json").string, encoding: .utf8)
+        #expect(sidecar.contains("undecodable"), "\(sidecar)")
+        #expect(listFiles(h.inbox).isEmpty)
         #expect(await h.stop() == 0)
     }
 
