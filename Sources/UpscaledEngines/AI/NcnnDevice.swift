@@ -67,8 +67,9 @@ public enum NcnnDevice: Sendable, Equatable, CustomStringConvertible {
         guard upscaled_ncnn_gpu_count() > 0 else { return nil }
         let index = upscaled_ncnn_gpu_default_index()
         guard index >= 0 else { return nil }
-        var name = [CChar](repeating: 0, count: 256)
-        _ = upscaled_ncnn_gpu_name(index, &name, name.count)
-        return (index, String(cString: name), upscaled_ncnn_gpu_type(index) == 3)
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = upscaled_ncnn_gpu_name(index, &buffer, buffer.count)
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return (index, String(decoding: bytes, as: UTF8.self), upscaled_ncnn_gpu_type(index) == 3)
     }()
 }
