@@ -19,14 +19,15 @@ public enum AIModelFamily: String, Sendable, Equatable, CaseIterable {
     }
 
     /// Peak memory ncnn needs per input pixel of a tile (with its margin), in bytes, measured
-    /// here from peak RSS (VmHWM) of `upscaled upscale` on a 1000x1000 photo at 4x with tiles of
-    /// 128, 256 and 384 px: compact ~5,200–5,400 (its 64-channel float maps at input size, the
-    /// convolutions' transform workspace, the 4x output, and what ncnn's pool allocator keeps
-    /// between layers); RRDB ~72,000, because it convolves 64 channels at 4x the input's resolution
-    /// and its im2col workspace is 9 times that. Rounded up for safety.
+    /// here as the growth of peak RSS (VmHWM) of `upscaled upscale` between tile sizes, every
+    /// window of one shape (`TilePlan`). Compact, a 1000x1000 photo at 4x with tiles of 128–512
+    /// px: 2,300–3,600 (its 64-channel float maps at input size, the convolutions' transform
+    /// workspace, the 4x output). RRDB, a 160x160 crop with tiles of 32–96 px: 40,000–73,000,
+    /// because it convolves 64 channels at 4x the input's resolution. Rounded up for safety.
+    /// The model's own weights come on top, once per process (~310 MB for RRDB, ~5 MB compact).
     public var bytesPerTilePixel: Int {
         switch self {
-        case .compact: 6_000
+        case .compact: 4_000
         case .rrdb: 75_000
         }
     }

@@ -12,8 +12,9 @@ public enum TileSizing {
 
     /// The bytes a job needs with tiles of `tile` px.
     public static func bytesNeeded(tile: Int, family: AIModelFamily, inputWidth: Int, inputHeight: Int, scale: Int) -> Int {
-        let context = tile + 2 * family.contextMargin
-        let network = context * context * family.bytesPerTilePixel
+        // Every window has the plan's one shape (see `TilePlan`), never larger than the image.
+        let side = tile + 2 * family.contextMargin
+        let network = min(side, inputWidth) * min(side, inputHeight) * family.bytesPerTilePixel
         let strips = stripsKept * (tile * scale) * (inputWidth * scale) * 3
         let input = inputWidth * inputHeight * 3
         return network + strips + input
