@@ -21,17 +21,17 @@ public actor Pipeline {
         var timer: Task<Void, Never>?
     }
 
-    private let runner: JobRunner
-    private let io: NIOThreadPool
-    private let layout: FolderLayout
+    let runner: JobRunner
+    let io: NIOThreadPool
+    let layout: FolderLayout
     private let status: StatusBoard
-    private let logger: Logger
+    let logger: Logger
     private let workers: Int
     private var settings: JobSettings
     private var quietWindow: Double
     private var minimumQuietWindow: Double = 0
     /// The cloud engines' backoff base, in seconds (the pause check starts at 15x it).
-    private let retryBaseSeconds: Double
+    let retryBaseSeconds: Double
     private var ignore: IgnoreRules
 
     private var pending: [FilePath: Pending] = [:]
@@ -42,9 +42,9 @@ public actor Pipeline {
     private var revisit: Set<FilePath> = []
     private var observing: [FilePath: SettleDecision.Arrival] = [:]
     private var retryAfter: [FilePath: Double] = [:]
-    private var waitingWorkers: [CheckedContinuation<FilePath?, Never>] = []
+    var waitingWorkers: [CheckedContinuation<FilePath?, Never>] = []
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
-    private var stopping = false
+    var stopping = false
     /// Jobs recovered from the journal, already claimed, keyed by their inbox-relative path.
     private var resumable: [FilePath: JobRunner.Claim] = [:]
     /// Files queued after being written in place (not moved in): they may still be incomplete.
@@ -52,11 +52,12 @@ public actor Pipeline {
     /// What the failed decodes of a file written in place saw so far (see `IncompleteFilePolicy`).
     private var decodeRetries: [FilePath: IncompleteFilePolicy.History] = [:]
     static let decodeRetryDelay: Double = 3
-    /// Set while the engine cannot work (a rejected key): workers wait, files stay in the inbox.
-    private var pausedReason: String?
-    private var pauseWaiters: [CheckedContinuation<Void, Never>] = []
-    private var resumeTask: Task<Void, Never>?
-    private var engineNote: String?
+    /// Why work is paused (a rejected key, a full disk): workers wait, files stay in the inbox.
+    var pauses = PauseState()
+    var pauseWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The running probe of each pause cause.
+    var probes: [PauseState.Cause: Task<Void, Never>] = [:]
+    var engineNote: String?
     private var counts = (done: 0, failed: 0, quarantined: 0, overflows: 0)
     private var lastError: String?
     /// In `--once` mode a file put back is left for the next run instead of retried.
@@ -193,7 +194,7 @@ public actor Pipeline {
 
     private func enqueue(_ relative: FilePath) {
         queued.insert(relative)
-        if pausedReason == nil, let worker = waitingWorkers.popLast() {
+        if !pauses.isPaused, let worker = waitingWorkers.popLast() {
             queued.remove(relative)
             inFlight.insert(relative)
             worker.resume(returning: relative)
@@ -207,7 +208,7 @@ public actor Pipeline {
 
     /// The next file to process, or nil when stopping.
     private func nextJob() async -> FilePath? {
-        while pausedReason != nil && !stopping {
+        while pauses.isPaused && !stopping {
             await withCheckedContinuation { pauseWaiters.append($0) }
         }
         if stopping { return nil }
@@ -220,7 +221,7 @@ public actor Pipeline {
     }
 
     /// Moves the oldest ready file to in flight (compacting the FIFO now and then).
-    private func takeReady() -> FilePath? {
+    func takeReady() -> FilePath? {
         guard readyHead < ready.count else { return nil }
         let next = ready[readyHead]
         readyHead += 1
@@ -289,7 +290,8 @@ public actor Pipeline {
     public func stop() {
         stopping = true
         runner.engine.beginShutdown()
-        resumeTask?.cancel()
+        for probe in probes.values { probe.cancel() }
+        probes.removeAll()
         for waiter in pauseWaiters { waiter.resume() }
         pauseWaiters.removeAll()
         for worker in waitingWorkers { worker.resume(returning: nil) }
@@ -308,10 +310,10 @@ public actor Pipeline {
     }
 
     private var isIdle: Bool {
-        pending.isEmpty && readyHead >= ready.count && inFlight.isEmpty && observing.isEmpty && pausedReason == nil
+        pending.isEmpty && readyHead >= ready.count && inFlight.isEmpty && observing.isEmpty && !pauses.isPaused
     }
 
-    private func checkIdle(force: Bool = false) {
+    func checkIdle(force: Bool = false) {
         guard force || isIdle else { return }
         for waiter in idleWaiters { waiter.resume() }
         idleWaiters.removeAll()
@@ -341,10 +343,10 @@ public actor Pipeline {
     public var counters: Counters {
         Counters(queued: (ready.count - readyHead) + pending.count, inFlight: inFlight.count, done: counts.done,
                  failed: counts.failed, quarantined: counts.quarantined, overflows: counts.overflows, lastError: lastError,
-                 paused: pausedReason, note: engineNote)
+                 paused: pauses.reason, note: engineNote)
     }
 
-    private func publish() {
+    func publish() {
         status.update(counters: counters)
     }
 
@@ -364,109 +366,6 @@ public actor Pipeline {
 
     private func takeResumable(_ relative: FilePath) -> JobRunner.Claim? {
         resumable.removeValue(forKey: relative)
-    }
-
-    // MARK: - Pause
-
-    /// What must work again before a pause ends.
-    public enum ResumeProbe: Sendable { case engine, outboxWritable }
-
-    /// The engine (or the place) cannot work: stop handing out jobs, and check with backoff until it works.
-    public func pause(_ reason: String, probe: ResumeProbe = .engine) {
-        guard !stopping else { return }
-        let first = pausedReason == nil
-        pausedReason = reason
-        engineNote = "paused: \(reason)"
-        publish()
-        guard first else { return }
-        // Workers already waiting for a job stay waiting: nextJob re-checks the pause.
-        logger.error("paused: \(reason); files stay in the inbox until it works again (or on reload)")
-        startResumeLoop(probe)
-    }
-
-    private func startResumeLoop(_ probe: ResumeProbe = .engine) {
-        resumeTask?.cancel()
-        let engine = runner.engine
-        let outbox = layout.outbox
-        let journal = layout.journal
-        let io = self.io
-        // A key is re-checked with backoff from 15x the retry base; a full disk every 2 s (cheap: one test write).
-        let base = probe == .engine ? max(0.2, retryBaseSeconds * 15) : 2
-        resumeTask = Task { [weak self] in
-            var delay = base
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
-                if Task.isCancelled { return }
-                switch probe {
-                case .engine:
-                    do throws(UpscaleFailure) {
-                        let note = try await engine.prepare()
-                        await self?.resume(note: note)
-                        return
-                    } catch {
-                        await self?.notePause(error.reason)
-                        delay = min(delay * 2, 600)
-                    }
-                case .outboxWritable:
-                    let ok = (try? await io.runIfActive {
-                        try Self.probeWritable(outbox, bytes: 4 << 20) && Self.probeWritable(journal, bytes: 64 << 10)
-                    }) ?? false
-                    if ok {
-                        await self?.resume(note: nil)
-                        return
-                    }
-                }
-            }
-        }
-    }
-
-    /// Whether `bytes` can be written to `folder` now: an invisible temp file, written, synced
-    /// and dropped (a result needs a few MB in the outbox; a journal record a little in the inbox).
-    static func probeWritable(_ folder: FilePath, bytes: Int) throws -> Bool {
-        let temp = try TempFile.create(in: folder)
-        defer { temp.close(committed: false) }
-        try temp.write([UInt8](repeating: 0, count: bytes))
-        try temp.sync()
-        return true
-    }
-
-    private func notePause(_ reason: String) {
-        guard pausedReason != nil else { return }
-        pausedReason = reason
-        engineNote = "paused: \(reason)"
-        publish()
-    }
-
-    /// The engine works again: hand out jobs.
-    public func resume(note: String?) {
-        resumeTask?.cancel()
-        resumeTask = nil
-        engineNote = note
-        guard pausedReason != nil else { publish(); return }
-        pausedReason = nil
-        // Files queued while paused go to workers already waiting for a job.
-        while !waitingWorkers.isEmpty, let next = takeReady() {
-            waitingWorkers.removeLast().resume(returning: next)
-        }
-        logger.notice("engine resumed\(note.map { ": \($0)" } ?? "")")
-        for waiter in pauseWaiters { waiter.resume() }
-        pauseWaiters.removeAll()
-        publish()
-        checkIdle()
-    }
-
-    /// On reload: check the engine at once instead of waiting for the next backoff step.
-    public func recheckEngine() async {
-        let engine = runner.engine
-        do {
-            let note = try await engine.prepare()
-            resume(note: note)
-        } catch {
-            if pausedReason != nil { notePause(error.reason); startResumeLoop() } else { pause(error.reason) }
-        }
-        if pausedReason != nil, engineNote?.hasPrefix("paused") != true {
-            engineNote = nil
-        }
     }
 
     /// Publishes the counters again (after the status board's state was set from outside).

@@ -70,7 +70,7 @@ import UpscaledTestSupport
             try? umount.run()
             umount.waitUntilExit()
         }
-        try await h.start()
+        let daemon = try await h.start()
         // An input of a few hundred KB whose 2x PNG needs several MB.
         try h.drop("big.png") { try ImageFactory.write($0, width: 900, height: 700) }
         #expect(await eventually { exists(h.outbox.appending("big.png")) })
@@ -90,6 +90,13 @@ import UpscaledTestSupport
         #expect(!exists(h.outbox.appending("second.png")))                        // nothing half-written
         #expect(listFiles(h.outbox, includeHidden: true) == ["big.png"])
         #expect(listFiles(h.failed).isEmpty)
+        // Issue 10, defect 1: a reload checks the engine, which works; that must not lift the
+        // disk's pause (only the disk's own probe may).
+        daemon.signal(SIGHUP)
+        #expect(await eventually { daemon.log.contains("configuration reloaded") })
+        try await Task.sleep(for: .seconds(3))
+        #expect(!daemon.log.contains("resumed"), "\(daemon.log)")
+        #expect(exists(h.inbox.appending("second.png")))
         // Space comes back: work resumes by itself.
         unlink(filler.string)
         #expect(await eventually { exists(h.outbox.appending("second.png")) })
