@@ -91,6 +91,10 @@ public enum Daemon {
                 .init(service: ReloadService(loader: loader, notifier: notifier, status: status, logger: logger) { newConfig in
                     try engine.update(config: newConfig)          // first: a model that cannot load keeps everything
                     await pipeline.update(config: newConfig)
+                    if inboxService.update(config: newConfig) {
+                        // Files the old rules hid get no new event: look at the inbox again.
+                        await pipeline.scan(reason: "rescan after ignore_suffixes changed")
+                    }
                     await pipeline.recheckEngine()
                     status.set(state: .idle, engine: engine.name, target: "\(newConfig.target.summary) \(engine.summary)")
                     LogLevelSwitch.shared.level = Logger.Level(rawValue: newConfig.logLevel) ?? .info

@@ -33,9 +33,23 @@ public final class InboxService: Service {
         self.pipeline = pipeline
         self.status = status
         self.logger = logger
+        self.ignoreRules = Mutex(IgnoreRules(extraSuffixes: config.ignoreSuffixes))
     }
 
-    private var ignore: IgnoreRules { IgnoreRules(extraSuffixes: config.ignoreSuffixes) }
+    private let ignoreRules: Mutex<IgnoreRules>
+    private var ignore: IgnoreRules { ignoreRules.withLock { $0 } }
+
+    /// A reload: the watcher ignores what the new `ignore_suffixes` say from now on. - Returns:
+    /// whether the rules changed (files they hid until now need a scan to be seen).
+    public func update(config: DaemonConfig) -> Bool {
+        let rules = IgnoreRules(extraSuffixes: config.ignoreSuffixes)
+        let changed = ignoreRules.withLock { old in
+            defer { old = rules }
+            return old != rules
+        }
+        current.withLock { $0?.setIgnore(rules) }
+        return changed
+    }
 
     /// Arms the watch (or settles on polling) and queues the start-up scan; called before READY=1,
     /// so READY means "watched and caught up". - Returns: the mode, for the status.

@@ -15,12 +15,16 @@ import CUpscaledShims
 public final class InboxWatcher: Sendable {
     public let events: AsyncStream<WatchEvent>
     private let continuation: AsyncStream<WatchEvent>.Continuation
-    private let inotifyFD: CInt
-    private let wakeFD: CInt
+    /// Both descriptors belong to the watcher for its whole life and are closed in `deinit`
+    /// only, never by the thread: `stop()` may then be called any number of times, from
+    /// anywhere, without ever writing to a closed (and possibly reused) descriptor.
+    let inotifyFD: CInt
+    let wakeFD: CInt
     private let table: Mutex<WatchTable>
     private let thread: Mutex<Thread?>
     public let inbox: FilePath
-    private let ignore: IgnoreRules
+    /// Replaced on reload (`setIgnore`), read by the watch thread for every event.
+    private let ignoreRules: Mutex<IgnoreRules>
 
     /// The events a folder watch asks for. Never IN_CREATE for files: the file is empty then.
     static let mask: UInt32 = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE_SELF
@@ -35,25 +39,33 @@ public final class InboxWatcher: Sendable {
             throw SystemCallError("inotify_add_watch", path: inbox, errno: injected)
         }
         self.inbox = inbox
-        self.ignore = ignore
+        self.ignoreRules = Mutex(ignore)
         let fd = inotify_init1(CInt(IN_NONBLOCK | IN_CLOEXEC))
         if fd < 0 { throw SystemCallError("inotify_init1", errno: Glibc.errno) }
         let wake = upscaled_eventfd()
         if wake < 0 { let e = Glibc.errno; Glibc.close(fd); throw SystemCallError("eventfd", errno: e) }
-        self.inotifyFD = fd
-        self.wakeFD = wake
-        self.table = Mutex(WatchTable())
-        self.thread = Mutex(nil)
-        (events, continuation) = AsyncStream.makeStream(of: WatchEvent.self, bufferingPolicy: .unbounded)
-        do {
-            try addWatch(relative: FilePath(""))
-        } catch {
+        // The inbox's own watch is added before the watcher exists: a failure here closes both
+        // descriptors itself, and `deinit` (which closes them too) never runs.
+        let root = inbox.withPlatformString { inotify_add_watch(fd, $0, Self.mask) }
+        if root < 0 {
+            let e = Glibc.errno
             Glibc.close(fd)
             Glibc.close(wake)
-            continuation.finish()
-            throw error
+            throw SystemCallError("inotify_add_watch", path: inbox, errno: e)
         }
+        var table = WatchTable()
+        table.insert(wd: root, relative: FilePath(""))
+        self.inotifyFD = fd
+        self.wakeFD = wake
+        self.table = Mutex(table)
+        self.thread = Mutex(nil)
+        (events, continuation) = AsyncStream.makeStream(of: WatchEvent.self, bufferingPolicy: .unbounded)
         _ = addWatchesBelow(relative: FilePath(""))
+    }
+
+    /// The names to ignore from now on (a reload changed `ignore_suffixes`).
+    public func setIgnore(_ rules: IgnoreRules) {
+        ignoreRules.withLock { $0 = rules }
     }
 
     /// Starts the reading thread. Call once.
@@ -69,10 +81,18 @@ public final class InboxWatcher: Sendable {
         }
     }
 
-    /// Stops the thread; the event stream then finishes. Safe to call more than once.
+    /// Stops the thread; the event stream then finishes. Safe to call more than once, and
+    /// before `start` (the thread then ends at once).
     public func stop() {
         var one: UInt64 = 1
         _ = Glibc.write(wakeFD, &one, 8)
+    }
+
+    deinit {
+        // The thread holds `self` while it runs, so it has ended by now (or never started).
+        Glibc.close(inotifyFD)
+        Glibc.close(wakeFD)
+        continuation.finish()
     }
 
     /// How many folders are watched now.
@@ -95,6 +115,7 @@ public final class InboxWatcher: Sendable {
         let full = relative.isEmpty ? inbox : inbox.appending(relative.components)
         guard let entries = try? FileOperations.listDirectory(full) else { return nil }
         var problem: String?
+        let ignore = ignoreRules.withLock { $0 }
         for entry in entries where !ignore.ignores(entry.name) {
             guard entry.isFolder(in: full) else { continue }
             let child = relative.appending(entry.name)
@@ -129,8 +150,6 @@ public final class InboxWatcher: Sendable {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: MemoryLayout<inotify_event>.alignment)
         defer {
             buffer.deallocate()
-            Glibc.close(inotifyFD)
-            Glibc.close(wakeFD)
             continuation.finish()
         }
         while true {
@@ -181,7 +200,7 @@ public final class InboxWatcher: Sendable {
             if directory.isEmpty { continuation.yield(.inboxGone) }
             return
         }
-        guard let name, !ignore.ignores(name) else { return }
+        guard let name, !ignoreRules.withLock({ $0.ignores(name) }) else { return }
         let relative = directory.appending(name)
         let isDirectory = mask & UInt32(IN_ISDIR) != 0
         if isDirectory {

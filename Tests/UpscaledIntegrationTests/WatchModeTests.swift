@@ -38,15 +38,35 @@ import UpscaledTestSupport
     @Test func thePeriodicRescanFindsWhatNoEventAnnounced() async throws {
         let h = try DaemonHarness()
         let config = h.home.path.appending("c.toml")
-        try writeFile(config, Array("rescan_interval_s = 10\nignore_suffixes = [\".hold\"]\n".utf8))
-        let daemon = try await h.start(["--config", config.string])
-        try h.drop("late.png.hold") { try ImageFactory.write($0) }
-        // The name is ignored, so its event is dropped; the user renames nothing, but lifts the
-        // rule on reload. No event will come: only the rescan can find the file.
         try writeFile(config, Array("rescan_interval_s = 10\n".utf8))
-        daemon.signal(SIGHUP)
-        #expect(await eventually(timeout: .seconds(40)) { exists(h.outbox.appending("late.png.png")) })
+        let daemon = try await h.start(["--config", config.string])
+        // A hard link made into the inbox: inotify says IN_CREATE only, which is never taken
+        // for a finished file (it is empty then, for a writer). No other event will come: only
+        // the rescan can find it.
+        let outside = h.home.path.appending("linked.png")
+        try ImageFactory.write(outside)
+        #expect(link(outside.string, h.inbox.appending("linked.png").string) == 0)
+        #expect(await eventually(timeout: .seconds(40)) { exists(h.outbox.appending("linked.png")) }, "\(daemon.log)")
         #expect(daemon.log.contains("periodic safety rescan"))
+        #expect(await h.stop() == 0)
+    }
+
+    /// Issue 10, defect 2: a reload that lifts an ignore rule lifts it everywhere: for files
+    /// already waiting (looked at again at once) and for the watcher's next events.
+    @Test func aReloadOfIgnoreSuffixesReachesTheWatcher() async throws {
+        let h = try DaemonHarness()
+        let config = h.home.path.appending("c.toml")
+        try writeFile(config, Array("rescan_interval_s = 0\nignore_suffixes = [\".hold\"]\n".utf8))
+        let daemon = try await h.start(["--config", config.string])
+        try h.drop("early.png.hold") { try ImageFactory.write($0) }
+        try h.drop("plain.png") { try ImageFactory.write($0) }
+        #expect(await eventually { exists(h.outbox.appending("plain.png")) })
+        #expect(exists(h.inbox.appending("early.png.hold")))               // ignored, as configured
+        try writeFile(config, Array("rescan_interval_s = 0\n".utf8))
+        daemon.signal(SIGHUP)
+        #expect(await eventually { exists(h.outbox.appending("early.png.png")) }, "\(daemon.log)")
+        try h.drop("late.png.hold") { try ImageFactory.write($0) }         // an event the watcher must now pass on
+        #expect(await eventually { exists(h.outbox.appending("late.png.png")) }, "\(daemon.log)")
         #expect(await h.stop() == 0)
     }
 }

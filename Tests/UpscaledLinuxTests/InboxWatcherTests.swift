@@ -3,7 +3,7 @@ import Glibc
 import SystemPackage
 import Testing
 import UpscaledCore
-import UpscaledLinux
+@testable import UpscaledLinux
 import UpscaledTestSupport
 
 /// Real inotify on real temporary folders: no mocks.
@@ -24,6 +24,42 @@ import UpscaledTestSupport
             group.cancelAll()
             return first
         }
+    }
+
+    /// What a descriptor number refers to now ("anon_inode:inotify", "pipe:[…]"), or nil if closed.
+    func describe(_ fd: CInt) -> String? {
+        try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")
+    }
+
+    /// Issue 10, defect 5: the thread used to close both descriptors when it ended, so a later
+    /// `stop()` (InboxService calls it twice) wrote 8 bytes into whatever reused the number.
+    @Test func stopAfterTheStreamEndedNeverWritesToAClosedDescriptor() async throws {
+        let temp = TempDirectory()
+        let inbox = temp.appending("inbox")
+        try FileOperations.makeDirectories(inbox)
+        let watcher = try InboxWatcher(inbox: inbox, ignore: IgnoreRules())
+        watcher.start()
+        watcher.stop()
+        for await _ in watcher.events {}                        // the thread has ended
+        // The watcher still owns its descriptors: a second stop writes to its own eventfd.
+        #expect(describe(watcher.wakeFD) == "anon_inode:[eventfd]")
+        #expect(describe(watcher.inotifyFD) == "anon_inode:inotify")
+        watcher.stop()
+    }
+
+    /// A watcher that was never started closes its descriptors when it goes away.
+    @Test func aWatcherNeverStartedLeaksNoDescriptor() throws {
+        let temp = TempDirectory()
+        let inbox = temp.appending("inbox")
+        try FileOperations.makeDirectories(inbox)
+        var fds: (CInt, CInt) = (-1, -1)
+        do {
+            let watcher = try InboxWatcher(inbox: inbox, ignore: IgnoreRules())
+            fds = (watcher.inotifyFD, watcher.wakeFD)
+            #expect(describe(fds.0) == "anon_inode:inotify")
+        }
+        // Closed (or, if a test running beside this one took the number since, no longer ours).
+        #expect(describe(fds.0) != "anon_inode:inotify" || describe(fds.1) != "anon_inode:[eventfd]")
     }
 
     @Test func reportsFilesMovedInAndWrittenInPlace() async throws {
