@@ -64,11 +64,15 @@ int upscaled_vips_affine_enlarge(VipsImage *in, VipsImage **out, double hscale, 
 }
 
 int upscaled_vips_flatten_white(VipsImage *in, VipsImage **out) {
-    double white[4] = {255, 255, 255, 255};
-    int colour = in->Bands - 1;
-    if (in->Type == VIPS_INTERPRETATION_RGB16 || in->Type == VIPS_INTERPRETATION_GREY16)
-        for (int i = 0; i < 4; i++) white[i] = 65535;
-    VipsArrayDouble *background = vips_array_double_new(white, colour > 0 ? colour : 1);
+    /* One value per colour band, however many there are: a multi-band TIFF can have more
+       than the four a fixed array would hold. */
+    int colour = in->Bands > 1 ? in->Bands - 1 : 1;
+    double max = (in->Type == VIPS_INTERPRETATION_RGB16 || in->Type == VIPS_INTERPRETATION_GREY16
+                  || in->BandFmt == VIPS_FORMAT_USHORT) ? 65535 : 255;
+    double *white = g_new(double, colour);
+    for (int i = 0; i < colour; i++) white[i] = max;
+    VipsArrayDouble *background = vips_array_double_new(white, colour);
+    g_free(white);
     int rc = vips_flatten(in, out, "background", background, NULL);
     vips_area_unref(VIPS_AREA(background));
     return rc;
