@@ -180,6 +180,29 @@ import UpscaledTestSupport
         await server.shutdown()
     }
 
+    /// Issue 10, defect 6: a conversion the cloud engine makes itself (v1 answers PNG, JPEG was
+    /// asked for) is encoded with `jpeg_quality`, not a fixed 92.
+    @Test func conversionsUseTheConfiguredJPEGQuality() async throws {
+        let server = try await StabilityTestServer()
+        server.setV1Engines(["esrgan-v1-x2plus"])
+        var sizes: [Int: Int] = [:]
+        for quality in [20, 92] {
+            let h = try DaemonHarness()
+            let config = h.home.path.appending("cloud.toml")
+            try writeFile(config, Array("engine = \"esrgan-v1-x2plus\"\njpeg_quality = \(quality)\n[stability]\nretry_base_ms = 20\n".utf8))
+            let daemon = try await h.start(["--config", config.string, "--format", "jpeg"],
+                                           environment: ["STABILITY_API_HOST": server.url, "STABILITY_API_KEY": server.key])
+            try h.drop("q.png") { try ImageFactory.write($0, width: 300, height: 200) }
+            #expect(await eventually { exists(h.outbox.appending("q.jpg")) }, "\(daemon.log)")
+            sizes[quality] = try readFile(h.outbox.appending("q.jpg")).count
+            #expect(try ImageFactory.info(h.outbox.appending("q.jpg")).loader.hasPrefix("jpeg"))
+            #expect(await h.stop() == 0)
+        }
+        let low = try #require(sizes[20]), high = try #require(sizes[92])
+        #expect(low * 2 < high, "jpeg_quality 20 gave \(low) bytes, 92 gave \(high)")
+        await server.shutdown()
+    }
+
     @Test func aRejectedKeyPausesAndResumesByItself() async throws {
         let server = try await StabilityTestServer()
         server.setKeyAccepted(false)
@@ -207,6 +230,30 @@ import UpscaledTestSupport
         #expect(listFiles(h.failed).isEmpty)
         h.daemon?.signal(SIGHUP)                              // the operator fixed the key and reloads
         #expect(await eventually { exists(h.outbox.appending("k.png")) })
+        #expect(await h.stop() == 0)
+        await server.shutdown()
+    }
+
+    /// Issue 10, defect 8: a key from `stability.api_key_file` that the API rejects is read
+    /// again on reload: the user fixes the file, reloads, and the waiting file is upscaled.
+    @Test func aFixedKeyFileIsReadAgainOnReload() async throws {
+        let server = try await StabilityTestServer()
+        let h = try DaemonHarness()
+        let keyFile = h.home.path.appending("stability.key")
+        try writeFile(keyFile, Array("sk-not-the-right-one\n".utf8))
+        let config = h.home.path.appending("cloud.toml")
+        // retry_base_ms high: no probe of its own during the test, only the reload decides.
+        try writeFile(config, Array("engine = \"fast\"\n[stability]\nretry_base_ms = 60000\napi_key_file = \"\(keyFile.string)\"\n".utf8))
+        let daemon = try await h.start(["--config", config.string], environment: ["STABILITY_API_HOST": server.url])
+        #expect(await h.socket.waitFor { $0.contains("paused") && $0.contains("401") } != nil, "\(daemon.log)")
+        try h.drop("key.png") { try ImageFactory.write($0, width: 100, height: 80) }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(listFiles(h.inbox) == ["key.png"])
+        try writeFile(keyFile, Array("\(server.key)\n".utf8))       // the user fixes the file
+        daemon.signal(SIGHUP)
+        #expect(await eventually { exists(h.outbox.appending("key.png")) }, "\(daemon.log)")
+        #expect(listFiles(h.failed).isEmpty)
+        #expect(!daemon.log.contains(server.key))                   // never logged
         #expect(await h.stop() == 0)
         await server.shutdown()
     }
@@ -339,7 +386,7 @@ import UpscaledTestSupport
 @Suite struct CloudChaosTests {
     @Test func randomAPIFailuresWhileFilesArrive() async throws {
         let server = try await StabilityTestServer()
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator(label: "cloud chaos script")
         var script: [StabilityTestServer.Behaviour] = []
         for i in 0..<60 {
             switch Int.random(in: 0..<10, using: &generator) {

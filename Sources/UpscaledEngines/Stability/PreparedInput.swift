@@ -24,7 +24,8 @@ struct PreparedInput: Sendable {
 extension StabilityEngine {
     /// Reads the claimed file, checks it against the endpoint's documented limits and fits it
     /// if configured. Blocking (file read, libvips): runs on the engine's pool thread.
-    static func prepareInput(_ request: UpscaleRequest, kind: EngineKind, config: StabilityConfig) throws -> PreparedInput {
+    static func prepareInput(_ request: UpscaleRequest, kind: EngineKind, config: StabilityConfig,
+                             quality: EncodeQuality) throws -> PreparedInput {
         let limits = EndpointLimits.of(kind)
         let header: VipsImageRef
         do { header = try VipsImageRef.open(request.input, sequential: true) } catch {
@@ -74,7 +75,7 @@ extension StabilityEngine {
             do throws(VipsError) {
                 bytes = try VipsBuffer.transcode(original, suffix: ".png", size: target == (width, height) ? nil : target)
                 if bytes.count + 65_536 > limits.maxRequestBytes {
-                    bytes = try VipsBuffer.transcode(original, suffix: ".jpg[Q=92]", size: target == (width, height) ? nil : target)
+                    bytes = try VipsBuffer.transcode(original, suffix: quality.vipsSuffix(.jpeg), size: target == (width, height) ? nil : target)
                     format = .jpeg
                 }
             } catch {

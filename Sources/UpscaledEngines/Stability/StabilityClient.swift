@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import Synchronization
 import NIOHTTP1
 import UpscaledCore
 
@@ -34,14 +35,15 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 /// through the rate limiter first.
 public final class StabilityClient: Sendable {
     private let http: HTTPClient
-    private let key: APIKey
+    /// Replaced on reload: the key is read again from where it came from (`setKey`).
+    private let key: Mutex<APIKey>
     private let config: StabilityConfig
     public let limiter: RateLimiter
     /// How many requests were sent, by path (for status and tests).
     public let host: String
 
     public init(key: APIKey, config: StabilityConfig) {
-        self.key = key
+        self.key = Mutex(key)
         self.config = config
         self.host = config.host.hasSuffix("/") ? String(config.host.dropLast()) : config.host
         // The API counts 10 s windows on its own clock, at arrival. Our window is one second
@@ -62,13 +64,18 @@ public final class StabilityClient: Sendable {
         try? await http.shutdown()
     }
 
+    /// The key for every request from now on.
+    public func setKey(_ newKey: APIKey) {
+        key.withLock { $0 = newKey }
+    }
+
     /// Sends one request (after the rate limiter lets it through) and reads the whole answer.
     public func send(_ method: HTTPMethod, _ path: String, accept: String?, body: UploadBody? = nil,
                      organizationHeader: Bool = false) async throws -> StabilityResponse {
         try await limiter.acquire()
         var request = HTTPClientRequest(url: host + path)
         request.method = method
-        request.headers.add(name: "Authorization", value: key.bearer)
+        request.headers.add(name: "Authorization", value: key.withLock { $0.bearer })
         if let accept { request.headers.add(name: "Accept", value: accept) }
         request.headers.add(name: "Stability-Client-ID", value: String(config.clientID.prefix(256)))
         if let version = config.clientVersion { request.headers.add(name: "Stability-Client-Version", value: String(version.prefix(256))) }

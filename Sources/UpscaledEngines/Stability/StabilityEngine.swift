@@ -20,6 +20,7 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
     public var name: String { kind.name }
     private let client: StabilityClient
     private let current: Mutex<StabilityConfig>
+    private let quality: Mutex<EncodeQuality>
     private let pool: NIOThreadPool
     private let cache: ResultCache?
     private let logger: Logger
@@ -29,6 +30,7 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
         self.kind = kind
         self.client = StabilityClient(key: key, config: config.stability)
         self.current = Mutex(config.stability)
+        self.quality = Mutex(EncodeQuality(config: config))
         self.pool = NIOThreadPool(numberOfThreads: 1)
         self.cache = config.stability.cache ? cacheDirectory.map { ResultCache(directory: $0) } : nil
         self.logger = logger
@@ -47,8 +49,14 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
 
     public var limiter: RateLimiter { client.limiter }
 
-    public func update(config: DaemonConfig) {
+    /// A reload: the settings, and the key read again from where it came from (a key file or
+    /// credential the user fixed after a 401 is used at once; an unreadable one fails the reload,
+    /// and the running key stays).
+    public func update(config: DaemonConfig) throws(ConfigError) {
+        let (key, _) = try APIKey.resolve(config: config.stability, environment: ProcessInfo.processInfo.environment)
+        client.setKey(key)
         current.withLock { $0 = config.stability }
+        quality.withLock { $0 = EncodeQuality(config: config) }
     }
 
     public func beginShutdown() {
@@ -102,11 +110,12 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
 
     public func upscale(_ request: UpscaleRequest, into output: TempFile) async throws(UpscaleFailure) -> UpscaleResult {
         let config = current.withLock { $0 }
+        let quality = self.quality.withLock { $0 }
         let generation = config.generation(forFolder: request.folder)
         let kind = self.kind
         let input: PreparedInput
         do {
-            input = try await pool.runIfActive { try Self.prepareInput(request, kind: kind, config: config) }
+            input = try await pool.runIfActive { try Self.prepareInput(request, kind: kind, config: config, quality: quality) }
         } catch let failure as UpscaleFailure {
             throw failure
         } catch {
@@ -137,12 +146,12 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
                 _ = try? await pool.runIfActive { cache.store(cacheKey, bytes: bytes, format: format) }
             }
         }
-        return try await finish(answer: answer, input: input, request: request, notes: notes, output: output)
+        return try await finish(answer: answer, input: input, request: request, notes: notes, quality: quality, output: output)
     }
 
     /// Converts (if asked), verifies and writes the answer into `output`.
     private func finish(answer: (bytes: [UInt8], format: ImageFormat?), input: PreparedInput, request: UpscaleRequest,
-                        notes: [String], output: TempFile) async throws(UpscaleFailure) -> UpscaleResult {
+                        notes: [String], quality: EncodeQuality, output: TempFile) async throws(UpscaleFailure) -> UpscaleResult {
         let kind = self.kind
         let wanted = request.outputFormat
         let result: Result<UpscaleResult, UpscaleFailure>
@@ -156,7 +165,7 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
                 }
                 var format = answer.format ?? ImageFormat.fromLoader(header.loader) ?? .png
                 if format != wanted, [.png, .jpeg, .webp].contains(wanted) {
-                    do throws(VipsError) { bytes = try VipsBuffer.transcode(bytes, suffix: wanted.vipsSuffix) } catch {
+                    do throws(VipsError) { bytes = try VipsBuffer.transcode(bytes, suffix: quality.vipsSuffix(wanted)) } catch {
                         return .failure(UpscaleFailure(code: "bad-result", reason: "the API's answer could not be converted: \(error.message)"))
                     }
                     notes.append("converted from \(format.rawValue) to \(wanted.rawValue)")
@@ -344,23 +353,5 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
                 return outcome
             }
         }
-    }
-}
-
-extension ImageFormat {
-    /// The libvips save suffix for this format, with our default quality.
-    var vipsSuffix: String {
-        switch self {
-        case .jpeg: ".jpg[Q=92]"
-        case .webp: ".webp[Q=90]"
-        default: ".png[compression=1,filter=all]"
-        }
-    }
-
-    static func fromLoader(_ loader: String) -> ImageFormat? {
-        if loader.hasPrefix("png") { return .png }
-        if loader.hasPrefix("jpeg") { return .jpeg }
-        if loader.hasPrefix("webp") { return .webp }
-        return nil
     }
 }
