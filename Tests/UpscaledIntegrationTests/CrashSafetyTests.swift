@@ -11,7 +11,7 @@ import UpscaledTestSupport
 @Suite struct CrashSafetyTests {
     @Test func killNineAtRandomMomentsLosesAndDuplicatesNothing() async throws {
         let h = try DaemonHarness()
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator(label: "kill -9 timings")
         let total = 240
         let kills = 14
         try FileManager.default.createDirectory(atPath: h.inbox.string, withIntermediateDirectories: true)
