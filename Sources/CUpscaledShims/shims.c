@@ -2,6 +2,7 @@
 #error You must define _GNU_SOURCE (Package.swift cSettings)
 #endif
 #include "CUpscaledShims.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 int upscaled_vips_start(const char *argv0, int concurrency) {
     if (VIPS_INIT(argv0) != 0) return -1;
@@ -84,28 +86,64 @@ int upscaled_vips_drop_alpha(VipsImage *in, VipsImage **out) {
 }
 
 
-int upscaled_vips_save_png_fd(VipsImage *in, int fd, int compression, bool filter_all) {
-    VipsTarget *target = vips_target_new_to_descriptor(fd);
+/* The encoders write to our descriptor through a custom target, so a failed write(2) keeps its
+ * errno: libvips reports it only as strerror() text, which is translated under a non-English
+ * locale and so cannot be matched. A full disk is told from a corrupt input by this errno. */
+typedef struct {
+    int fd;
+    int error;
+} UpscaledFdSink;
+
+static gint64 upscaled_sink_write(VipsTargetCustom *target, const void *data, gint64 length, UpscaledFdSink *sink) {
+    (void)target;
+    gint64 done = 0;
+    while (done < length) {
+        ssize_t n = write(sink->fd, (const char *)data + done, (size_t)(length - done));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            sink->error = errno;
+            return -1;
+        }
+        done += n;
+    }
+    return length;
+}
+
+static VipsTarget *upscaled_fd_target(UpscaledFdSink *sink) {
+    VipsTargetCustom *target = vips_target_custom_new();
+    if (!target) return NULL;
+    g_signal_connect(target, "write", G_CALLBACK(upscaled_sink_write), sink);
+    return VIPS_TARGET(target);
+}
+
+int upscaled_vips_save_png_fd(VipsImage *in, int fd, int compression, bool filter_all, int *write_errno) {
+    UpscaledFdSink sink = {fd, 0};
+    VipsTarget *target = upscaled_fd_target(&sink);
     if (!target) return -1;
     int rc = vips_pngsave_target(in, target, "compression", compression,
         "filter", filter_all ? VIPS_FOREIGN_PNG_FILTER_ALL : VIPS_FOREIGN_PNG_FILTER_NONE, NULL);
     g_object_unref(target);
+    *write_errno = sink.error;
     return rc;
 }
 
-int upscaled_vips_save_jpeg_fd(VipsImage *in, int fd, int quality) {
-    VipsTarget *target = vips_target_new_to_descriptor(fd);
+int upscaled_vips_save_jpeg_fd(VipsImage *in, int fd, int quality, int *write_errno) {
+    UpscaledFdSink sink = {fd, 0};
+    VipsTarget *target = upscaled_fd_target(&sink);
     if (!target) return -1;
     int rc = vips_jpegsave_target(in, target, "Q", quality, NULL);
     g_object_unref(target);
+    *write_errno = sink.error;
     return rc;
 }
 
-int upscaled_vips_save_webp_fd(VipsImage *in, int fd, int quality, bool lossless) {
-    VipsTarget *target = vips_target_new_to_descriptor(fd);
+int upscaled_vips_save_webp_fd(VipsImage *in, int fd, int quality, bool lossless, int *write_errno) {
+    UpscaledFdSink sink = {fd, 0};
+    VipsTarget *target = upscaled_fd_target(&sink);
     if (!target) return -1;
     int rc = vips_webpsave_target(in, target, "Q", quality, "lossless", lossless, NULL);
     g_object_unref(target);
+    *write_errno = sink.error;
     return rc;
 }
 

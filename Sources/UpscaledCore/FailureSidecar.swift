@@ -2,8 +2,9 @@
 /// user can act on, plus details for a bug report. Written atomically before the file is moved,
 /// so a file in `failed/` always has its reason.
 public struct FailureSidecar: Sendable, Codable, Equatable {
-    /// A stable short code (`undecodable`, `not-an-image`, `too-large`…) for scripts and metrics.
-    public var code: String
+    /// A stable short code (`undecodable`, `not-an-image`, `too-large`…) for scripts and metrics;
+    /// in the JSON, its raw string.
+    public var code: FailureCode
     /// One line: what went wrong and what to do.
     public var reason: String
     /// The file's path relative to the inbox when it was claimed (lossy for non-UTF-8 names).
@@ -16,7 +17,7 @@ public struct FailureSidecar: Sendable, Codable, Equatable {
     /// Free-form details (engine error text, declared size, …).
     public var details: [String: String]
 
-    public init(code: String, reason: String, file: String, fileBytesBase64: String, engine: String,
+    public init(code: FailureCode, reason: String, file: String, fileBytesBase64: String, engine: String,
                 filedAt: String, details: [String: String] = [:]) {
         self.code = code
         self.reason = reason

@@ -6,9 +6,9 @@ public enum JobOutcome: Sendable, Equatable {
     /// The result is durable in the outbox; the original is archived or deleted.
     case done(output: FilePath)
     /// The original is in `failed/` with a sidecar.
-    case failed(code: String, reason: String)
+    case failed(code: FailureCode, reason: String)
     /// The original is in `quarantine/` with a sidecar.
-    case quarantined(code: String, reason: String)
+    case quarantined(code: FailureCode, reason: String)
     /// The original is back in the inbox (or was never taken): try again after a pause.
     case deferred(reason: String)
     /// The engine cannot work (key rejected…): the file is back in the inbox and the pipeline pauses.

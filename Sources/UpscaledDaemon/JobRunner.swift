@@ -127,7 +127,7 @@ public final class JobRunner: Sendable {
             case .other(let kind): what = "\(kind), not a regular file"
             default: what = "not a regular file"
             }
-            return await fileAway(claim, failure: UpscaleFailure(code: "not-a-regular-file", reason: "\(name) is \(what)"))
+            return await fileAway(claim, failure: UpscaleFailure(code: .notARegularFile, reason: "\(name) is \(what)"))
         }
         // The type is decided by content, not by name.
         let sniffed: SniffResult
@@ -139,10 +139,10 @@ public final class JobRunner: Sendable {
         let format: ImageFormat
         switch sniffed {
         case .empty:
-            return await fileAway(claim, failure: UpscaleFailure(code: "empty", reason: "\(name) is empty (0 bytes)"))
+            return await fileAway(claim, failure: UpscaleFailure(code: .empty, reason: "\(name) is empty (0 bytes)"))
         case .unsupported(let what):
             return await fileAway(claim, failure: UpscaleFailure(
-                code: "not-an-image",
+                code: .notAnImage,
                 reason: "\(name) is \(what); supported: PNG, JPEG, WebP, GIF, TIFF, HEIF, AVIF, JPEG XL"))
         case .image(let f):
             format = f
@@ -184,7 +184,7 @@ public final class JobRunner: Sendable {
             temp.close(committed: false)
             // "Stable" is not "complete": a file written in place that does not decode may still be
             // being written (a writer that paused longer than the quiet window). Look again soon.
-            if error.code == "undecodable", let history = incompleteHistory,
+            if error.code == .undecodable, let history = incompleteHistory,
                case .retry(let next) = Self.incompleteFiles.afterFailure(history, size: claim.status.size,
                                                                         modified: claim.status.modified) {
                 guard await putBackReporting(claim) else {
@@ -193,14 +193,16 @@ public final class JobRunner: Sendable {
                 return .retrySoon(reason: "\(name) does not decode yet (look \(next.failures), written in place: "
                                           + "a writer may still be at work)", history: next)
             }
-            if error.code == "disk-full" {
+            // The place cannot take the result (a full disk, a share gone read-only): the file
+            // goes back and the pipeline pauses until a test write succeeds.
+            if error.code == .diskFull || (error.code == .writeFailed && error.disposition == .retryLater) {
                 _ = await putBack(claim, reason: error.reason)
                 return .stalled(reason: error.reason)
             }
             switch error.disposition {
             case .failInput: return await fileAway(claim, failure: error)
             case .quarantine: return await fileAway(claim, failure: error, quarantine: true)
-            case .retryLater where error.code == "stopped-polling":
+            case .retryLater where error.code == .stoppedPolling:
                 // The generation is paid for and journaled: keep the claim, poll again at the next start.
                 return .deferred(reason: error.reason)
             case .retryLater: return await putBack(claim, reason: error.reason)

@@ -1,5 +1,6 @@
 import CUpscaledShims
 import UpscaledCore
+import SystemPackage
 
 /// What every offline engine learns from an input's header before it decodes a pixel: its size
 /// (refused over `max_input_pixels`), animation (refused or first frame), orientation, and the
@@ -17,13 +18,13 @@ struct InputInspection {
 
     init(_ request: UpscaleRequest, settings: LocalEngineSettings) throws(UpscaleFailure) {
         do { header = try VipsImageRef.open(request.input, sequential: true) } catch {
-            throw UpscaleFailure(code: "undecodable",
+            throw UpscaleFailure(code: .undecodable,
                                  reason: "\(request.displayName) could not be read as \(request.inputFormat.rawValue.uppercased()): \(error.message)",
                                  details: ["libvips": error.message])
         }
         let (w, h) = (header.width, header.height)
         if w * h > settings.maxInputPixels {
-            throw UpscaleFailure(code: "too-large",
+            throw UpscaleFailure(code: .tooLarge,
                                  reason: "\(request.displayName) declares \(w)x\(h) = \(w * h) pixels, over the limit of \(settings.maxInputPixels) (max_input_pixels); it was not decoded",
                                  details: ["width": "\(w)", "height": "\(h)"])
         }
@@ -32,7 +33,7 @@ struct InputInspection {
         if pages > 1 {
             switch settings.animated {
             case .refuse:
-                throw UpscaleFailure(code: "animated",
+                throw UpscaleFailure(code: .animated,
                                      reason: "\(request.displayName) is animated (\(pages) frames); set animated = \"first-frame\" to upscale its first frame",
                                      details: ["frames": "\(pages)"])
             case .firstFrame:
@@ -44,7 +45,7 @@ struct InputInspection {
         (uprightWidth, uprightHeight) = (5...8).contains(orientation) ? (h, w) : (w, h)
         output = request.target.outputSize(width: uprightWidth, height: uprightHeight)
         if output.width * output.height > settings.maxOutputPixels {
-            throw UpscaleFailure(code: "too-large",
+            throw UpscaleFailure(code: .tooLarge,
                                  reason: "\(request.displayName) would become \(output.width)x\(output.height), over the limit of \(settings.maxOutputPixels) output pixels (max_output_pixels)",
                                  details: ["width": "\(output.width)", "height": "\(output.height)"])
         }
@@ -63,23 +64,33 @@ struct InputInspection {
 enum ResultEncoder {
     static func save(_ image: VipsImageRef, as format: ImageFormat, settings: LocalEngineSettings, fd: CInt) throws(VipsError) {
         let rc: CInt
+        var writeErrno: CInt = 0
         switch format {
-        case .png: rc = upscaled_vips_save_png_fd(image.raw, fd, CInt(settings.pngCompression), settings.pngFilterAll)
-        case .jpeg: rc = upscaled_vips_save_jpeg_fd(image.raw, fd, CInt(settings.jpegQuality))
-        case .webp: rc = upscaled_vips_save_webp_fd(image.raw, fd, CInt(settings.webpQuality), false)
+        case .png: rc = upscaled_vips_save_png_fd(image.raw, fd, CInt(settings.pngCompression), settings.pngFilterAll, &writeErrno)
+        case .jpeg: rc = upscaled_vips_save_jpeg_fd(image.raw, fd, CInt(settings.jpegQuality), &writeErrno)
+        case .webp: rc = upscaled_vips_save_webp_fd(image.raw, fd, CInt(settings.webpQuality), false, &writeErrno)
         default: throw VipsError("cannot write \(format.rawValue) results")
         }
-        if rc != 0 { throw VipsError.last("encoding failed") }
+        if rc != 0 {
+            var error = VipsError.last("encoding failed")
+            if writeErrno != 0 { error.writeErrno = writeErrno }
+            throw error
+        }
     }
 
-    /// The failure for a libvips error while producing or writing a result.
+    /// The failure for a libvips error while producing or writing a result: the place's fault
+    /// when a write into the result failed (told by its errno), else the input's.
     static func failure(_ error: VipsError, request: UpscaleRequest) -> UpscaleFailure {
         let message = error.message
-        if message.contains("No space left") || message.contains("Disk quota") {
-            return UpscaleFailure(code: "disk-full", reason: "no space left to write the result of \(request.displayName)",
-                                  disposition: .retryLater, details: ["libvips": message])
+        if let code = error.writeErrno {
+            let errno = Errno(rawValue: code)
+            let full = errno == .noSpace || errno == .diskQuotaExceeded
+            return UpscaleFailure(code: full ? .diskFull : .writeFailed,
+                                  reason: full ? "no space left to write the result of \(request.displayName)"
+                                               : "cannot write the result of \(request.displayName): \(errno)",
+                                  disposition: .retryLater, details: ["libvips": message, "errno": "\(code)"])
         }
-        return UpscaleFailure(code: "undecodable",
+        return UpscaleFailure(code: .undecodable,
                               reason: "\(request.displayName) could not be decoded (truncated or corrupt?): \(message)",
                               details: ["libvips": message, "file": request.input.display])
     }

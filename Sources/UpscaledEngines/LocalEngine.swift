@@ -39,7 +39,7 @@ public final class LocalEngine: UpscaleEngine, EngineReconfigurable {
                 }
             }
         } catch {
-            throw UpscaleFailure(code: "engine-stopped", reason: "the local engine is shutting down", disposition: .retryLater)
+            throw UpscaleFailure(code: .engineStopped, reason: "the local engine is shutting down", disposition: .retryLater)
         }
         return try outcome.get()
     }

@@ -11,16 +11,16 @@ public enum ResultVerifier {
             try VipsRuntime.start()
             let image = try VipsImageRef.open(FilePath(temp.procPath), sequential: true)
             guard image.width == expectedWidth, image.height == expectedHeight else {
-                throw UpscaleFailure(code: "bad-result",
+                throw UpscaleFailure(code: .badResult,
                                      reason: "the engine produced \(image.width)x\(image.height), expected \(expectedWidth)x\(expectedHeight)",
                                      disposition: .failInput)
             }
         } catch let error as VipsError {
-            throw UpscaleFailure(code: "bad-result", reason: "the engine's result does not decode: \(error.message)")
+            throw UpscaleFailure(code: .badResult, reason: "the engine's result does not decode: \(error.message)")
         } catch let error as UpscaleFailure {
             throw error
         } catch {
-            throw UpscaleFailure(code: "bad-result", reason: "\(error)")
+            throw UpscaleFailure(code: .badResult, reason: "\(error)")
         }
     }
 }

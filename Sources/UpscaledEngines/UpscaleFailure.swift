@@ -14,8 +14,8 @@ public struct UpscaleFailure: Error, Sendable, Equatable, CustomStringConvertibl
         case pauseEngine
     }
 
-    /// A short stable code: `undecodable`, `too-large`, `animated`, `not-an-image`, `write-failed`…
-    public var code: String
+    /// The stable code users and scripts see (`undecodable`, `too-large`…).
+    public var code: FailureCode
     /// One line for the user: what went wrong and what to do.
     public var reason: String
     public var disposition: Disposition
@@ -33,7 +33,7 @@ public struct UpscaleFailure: Error, Sendable, Equatable, CustomStringConvertibl
         }
     }
 
-    public init(code: String, reason: String, disposition: Disposition = .failInput, details: [String: String] = [:],
+    public init(code: FailureCode, reason: String, disposition: Disposition = .failInput, details: [String: String] = [:],
                 attachment: Attachment? = nil) {
         self.code = code
         self.reason = reason

@@ -4,8 +4,14 @@ import CUpscaledShims
 /// process-global and races between worker threads.
 public struct VipsError: Error, Sendable, CustomStringConvertible {
     public var message: String
+    /// The errno of a write(2) into the result that failed (a full disk: ENOSPC), when that is
+    /// what failed; nil when libvips failed for another reason (an input that does not decode).
+    public var writeErrno: CInt?
 
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, writeErrno: CInt? = nil) {
+        self.message = message
+        self.writeErrno = writeErrno
+    }
 
     /// Takes (and clears) the calling thread's pending libvips error text.
     public static func last(_ fallback: String = "libvips failed without a message") -> VipsError {

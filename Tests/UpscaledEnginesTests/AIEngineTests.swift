@@ -191,7 +191,7 @@ import UpscaledTestSupport
             Issue.record("the job finished instead of stopping: \(outcome)")
             return
         }
-        #expect(failure.code == "engine-stopped" && failure.disposition == .retryLater)
+        #expect(failure.code == .engineStopped && failure.disposition == .retryLater)
         let tilesDone = Int(failure.details["tiles_done"] ?? "") ?? -1
         #expect(tilesDone >= 3 && tilesDone < 256, "\(failure.details)")
         await engine.shutdown()
@@ -204,10 +204,10 @@ import UpscaledTestSupport
         let engine = try engine { $0.maxOutputPixels = 100_000 }
         await #expect(throws: UpscaleFailure.self) { try await upscale(engine, temp.appending("big.png"), in: temp) }
         do { _ = try await upscale(engine, temp.appending("big.png"), in: temp) } catch {
-            #expect(error.code == "too-large" && error.disposition == .failInput)
+            #expect(error.code == .tooLarge && error.disposition == .failInput)
         }
         do { _ = try await upscale(engine, temp.appending("anim.gif"), format: .gif, in: temp) } catch {
-            #expect(error.code == "animated")
+            #expect(error.code == .animated)
         }
         await engine.shutdown()
     }

@@ -137,7 +137,7 @@ import UpscaledTestSupport
         do {
             _ = try await upscale(engine, temp.appending("big.png"), format: .png, in: temp)
         } catch {
-            #expect(error.code == "too-large")
+            #expect(error.code == .tooLarge)
             #expect(error.reason.contains("200x100"))
             #expect(error.disposition == .failInput)
         }
@@ -154,7 +154,7 @@ import UpscaledTestSupport
             _ = try await upscale(engine, temp.appending("cut.png"), format: .png, in: temp)
             Issue.record("a truncated PNG was accepted")
         } catch {
-            #expect(error.code == "undecodable")
+            #expect(error.code == .undecodable)
             #expect(error.reason.contains("cut.png"))
         }
         await engine.shutdown()
@@ -169,7 +169,7 @@ import UpscaledTestSupport
             _ = try await upscale(refusing, temp.appending("anim.gif"), format: .gif, in: temp)
             Issue.record("an animated GIF was accepted")
         } catch {
-            #expect(error.code == "animated")
+            #expect(error.code == .animated)
             #expect(error.reason.contains("3 frames"))
         }
         await refusing.shutdown()

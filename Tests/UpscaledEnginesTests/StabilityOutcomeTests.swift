@@ -35,7 +35,7 @@ import UpscaledEngines
         if case .failInput(let code, _, _) = StabilityOutcome.classify(
             response(404, #"{"id":"x","name":"generation_not_found","errors":["the generation either does not exist or has expired"]}"#),
             kind: .creative, phase: .poll) {
-            #expect(code == "generation-expired")
+            #expect(code == .generationExpired)
         } else {
             Issue.record("an expired generation was not failed")
         }
@@ -57,7 +57,7 @@ import UpscaledEngines
         guard case .moderated(let code, _, let details) = StabilityOutcome.classify(
             response(403, #"{"id":"abc123","name":"content_moderation","errors":["denied and you were not charged."]}"#),
             kind: .fast, phase: .submit) else { Issue.record("v2 403 was not moderation"); return }
-        #expect(code == "content-moderation")
+        #expect(code == .contentModeration)
         #expect(details["request_id"] == "abc123")
     }
 
@@ -65,22 +65,27 @@ import UpscaledEngines
         guard case .failInput(let code, let reason, let details) = StabilityOutcome.classify(
             response(400, #"{"id":"e1","name":"bad_request","errors":["image: is required"]}"#), kind: .fast, phase: .submit)
         else { Issue.record("400 not failed"); return }
-        #expect(code == "api-bad-request")
+        #expect(code == .apiBadRequest)
         #expect(reason.contains("image: is required") && reason.contains("e1"))
         #expect(details["api_error"] == "bad_request")
         guard case .failInput(let v1code, let v1reason, _) = StabilityOutcome.classify(
             response(404, #"{"id":"e2","name":"not_found","message":"The specified engine (ID esrgan-v1-x2plus) was not found."}"#),
             kind: .v1("esrgan-v1-x2plus"), phase: .submit)
         else { Issue.record("v1 404 not failed"); return }
-        #expect(v1code == "engine-not-available")
+        #expect(v1code == .engineNotAvailable)
         #expect(v1reason.contains("retired"))
         guard case .failInput(let tooBig, _, _) = StabilityOutcome.classify(response(413, #"{"name":"payload_too_large","errors":["x"]}"#),
                                                                          kind: .fast, phase: .submit)
         else { Issue.record("413 not failed"); return }
-        #expect(tooBig == "payload-too-large")
-        guard case .moderated = StabilityOutcome.classify(response(422, #"{"name":"invalid_language","errors":["English only"]}"#),
-                                                          kind: .conservative, phase: .submit)
+        #expect(tooBig == .payloadTooLarge)
+        guard case .moderated(let rejected, _, let rejectedDetails) = StabilityOutcome.classify(
+            response(422, #"{"name":"invalid_language","errors":["English only"]}"#), kind: .conservative, phase: .submit)
         else { Issue.record("422 not quarantined"); return }
+        #expect(rejected == .rejected && rejectedDetails["api_error"] == "invalid_language")
+        guard case .failInput(let other, _, let otherDetails) = StabilityOutcome.classify(
+            response(418, #"{"name":"teapot","errors":["short and stout"]}"#), kind: .fast, phase: .submit)
+        else { Issue.record("418 not failed"); return }
+        #expect(other == .apiError && otherDetails["http_status"] == "418")
     }
 
     @Test func transientAnswersAreRetried() {

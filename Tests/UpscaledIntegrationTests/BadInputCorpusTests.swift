@@ -130,7 +130,7 @@ import UpscaledTestSupport
             case .failed(let code):
                 #expect(exists(h.failed.appending(c.name)), "\(c.name) should be in failed/")
                 let sidecar = try? JSONDecoder().decode(FailureSidecar.self, from: Data(readFile(h.failed.appending("\(c.name).json"))))
-                #expect(sidecar?.code == code, "\(c.name): \(sidecar?.reason ?? "no sidecar")")
+                #expect(sidecar?.code.rawValue == code, "\(c.name): \(sidecar?.reason ?? "no sidecar")")
             case .ignored:
                 #expect(exists(h.inbox.appending(c.name)), "\(c.name) should be left alone")
             }

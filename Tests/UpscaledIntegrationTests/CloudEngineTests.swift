@@ -125,12 +125,12 @@ import UpscaledTestSupport
             #expect(await eventually { listFiles(h.quarantine).contains(name) })
         }
         let filtered = try sidecar(h.quarantine.appending("f1.png.json"))
-        #expect(filtered.code == "content-filtered")
+        #expect(filtered.code == .contentFiltered)
         #expect(filtered.details["finish_reason"] == "CONTENT_FILTERED")
         #expect(filtered.details["seed"] == "1234")
         #expect(exists(h.quarantine.appending("f1.blurred.png")))
         let moderated = try sidecar(h.quarantine.appending("f2.png.json"))
-        #expect(moderated.code == "content-moderation")
+        #expect(moderated.code == .contentModeration)
         #expect(moderated.details["request_id"] != nil)
         #expect(moderated.reason.contains("not charged"))
         #expect(try sidecar(h.quarantine.appending("f3.png.json")).reason.contains("English"))
@@ -149,7 +149,7 @@ import UpscaledTestSupport
         try h.drop("e2.png") { try ImageFactory.write($0, width: 100, height: 80) }
         #expect(await eventually { exists(h.failed.appending("e2.png.json")) })
         let first = try sidecar(h.failed.appending("e1.png.json"))
-        #expect(first.code == "api-bad-request")
+        #expect(first.code == .apiBadRequest)
         #expect(first.reason.contains("image: is broken"))
         #expect(first.details["request_id"]?.count == 32)
         #expect(try sidecar(h.failed.appending("e2.png.json")).reason.contains("HTML page"))
@@ -164,7 +164,7 @@ import UpscaledTestSupport
         try h.drop("old.png") { try ImageFactory.write($0, width: 300, height: 200) }
         #expect(await eventually { exists(h.failed.appending("old.png.json")) })
         let retired = try sidecar(h.failed.appending("old.png.json"))
-        #expect(retired.code == "engine-not-available")
+        #expect(retired.code == .engineNotAvailable)
         #expect(retired.reason.contains("retired"))
         #expect(await h.stop() == 0)
 
@@ -291,7 +291,7 @@ import UpscaledTestSupport
         try h.drop("d.png") { try ImageFactory.write($0, width: 100, height: 80) }
         #expect(await eventually { exists(h.failed.appending("d.png.json")) })
         let failure = try sidecar(h.failed.appending("d.png.json"))
-        #expect(failure.code == "api-unavailable")
+        #expect(failure.code == .apiUnavailable)
         #expect(failure.details["attempts"] == "4")
         #expect(posts(server, "/upscale/fast").count == 4)
         #expect(await h.stop() == 0)
@@ -318,7 +318,7 @@ import UpscaledTestSupport
         try h.drop("anim.gif") { try ImageFactory.write($0, width: 64, height: 64) }
         #expect(await eventually { exists(h.failed.appending("huge.png.json")) && exists(h.failed.appending("anim.gif.json")) })
         let refused = try sidecar(h.failed.appending("huge.png.json"))
-        #expect(refused.code == "over-api-limit")
+        #expect(refused.code == .overAPILimit)
         #expect(refused.reason.contains("over 1536") && refused.reason.contains("nothing was uploaded"))
         #expect(try sidecar(h.failed.appending("anim.gif.json")).reason.contains("reads only"))
         #expect(posts(server, "/upscale/fast").isEmpty)
@@ -434,7 +434,7 @@ import UpscaledTestSupport
             if isFailed {
                 failed += 1
                 let sidecar = try JSONDecoder().decode(FailureSidecar.self, from: Data(readFile(h.failed.appending("\(name).json"))))
-                #expect(sidecar.code == "api-unavailable", "\(name): \(sidecar.reason)")
+                #expect(sidecar.code == .apiUnavailable, "\(name): \(sidecar.reason)")
             }
         }
         #expect(listFiles(h.quarantine).isEmpty && listFiles(h.journal).isEmpty)

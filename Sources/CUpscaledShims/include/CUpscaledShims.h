@@ -40,10 +40,12 @@ int upscaled_vips_flatten_white(VipsImage *_Nonnull in, VipsImage *_Nullable *_N
 /** Removes any alpha band beyond the colour bands. */
 int upscaled_vips_drop_alpha(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out);
 
-/** Encoders writing to an open file descriptor (streamed: the image is never held whole). */
-int upscaled_vips_save_png_fd(VipsImage *_Nonnull in, int fd, int compression, bool filter_all);
-int upscaled_vips_save_jpeg_fd(VipsImage *_Nonnull in, int fd, int quality);
-int upscaled_vips_save_webp_fd(VipsImage *_Nonnull in, int fd, int quality, bool lossless);
+/** Encoders writing to an open file descriptor (streamed: the image is never held whole). On
+ *  failure, *write_errno is the errno of the write(2) that failed, or 0 if no write failed (the
+ *  input did not decode, or the encoder itself failed). */
+int upscaled_vips_save_png_fd(VipsImage *_Nonnull in, int fd, int compression, bool filter_all, int *_Nonnull write_errno);
+int upscaled_vips_save_jpeg_fd(VipsImage *_Nonnull in, int fd, int quality, int *_Nonnull write_errno);
+int upscaled_vips_save_webp_fd(VipsImage *_Nonnull in, int fd, int quality, bool lossless, int *_Nonnull write_errno);
 /** Opens an image held in memory (the buffer must outlive the image). */
 VipsImage *_Nullable upscaled_vips_open_buffer(const void *_Nonnull data, size_t length);
 /** Encodes to a newly allocated buffer (free with upscaled_free): ".png", ".jpg[Q=90]", ".webp". */

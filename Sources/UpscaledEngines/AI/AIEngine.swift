@@ -73,7 +73,7 @@ public final class AIEngine: UpscaleEngine, EngineReconfigurable {
                 }
             }
         } catch {
-            throw UpscaleFailure(code: "engine-stopped", reason: "the AI engine is shutting down", disposition: .retryLater)
+            throw UpscaleFailure(code: .engineStopped, reason: "the AI engine is shutting down", disposition: .retryLater)
         }
         return try outcome.get()
     }

@@ -68,11 +68,11 @@ enum AIUpscaler {
         } catch {
             switch source?.failure {
             case .stopped:
-                throw UpscaleFailure(code: "engine-stopped",
+                throw UpscaleFailure(code: .engineStopped,
                                      reason: "the AI engine stopped between tiles of \(request.displayName) (shutting down); it goes back to the inbox",
                                      disposition: .retryLater, details: ["tiles_done": "\(source?.tilesDone ?? 0)"])
             case .network(let message):
-                throw UpscaleFailure(code: "ai-failed",
+                throw UpscaleFailure(code: .aiFailed,
                                      reason: "the network failed on \(request.displayName): \(message); try a smaller ai.memory_mb or another model",
                                      details: ["ncnn": message])
             case nil:

@@ -29,7 +29,7 @@ extension StabilityEngine {
         let limits = EndpointLimits.of(kind)
         let header: VipsImageRef
         do { header = try VipsImageRef.open(request.input, sequential: true) } catch {
-            throw UpscaleFailure(code: "undecodable", reason: "\(request.displayName) could not be read: \(error.message)",
+            throw UpscaleFailure(code: .undecodable, reason: "\(request.displayName) could not be read: \(error.message)",
                                  details: ["libvips": error.message])
         }
         let (width, height) = (header.width, header.height)
@@ -55,7 +55,7 @@ extension StabilityEngine {
         if let violation = problem(width, height, bytes: size, format: request.inputFormat) {
             guard config.fitToLimits else {
                 throw UpscaleFailure(
-                    code: "over-api-limit",
+                    code: .overAPILimit,
                     reason: "\(request.displayName) cannot be sent to the \(kind.name) endpoint: \(violation); nothing was uploaded "
                         + "(set stability.fit_to_limits = true to downscale or re-encode it first)",
                     details: ["width": "\(width)", "height": "\(height)", "bytes": "\(size)", "engine": kind.name])
@@ -79,10 +79,10 @@ extension StabilityEngine {
                     format = .jpeg
                 }
             } catch {
-                throw UpscaleFailure(code: "undecodable", reason: "\(request.displayName) could not be fitted: \(error.message)")
+                throw UpscaleFailure(code: .undecodable, reason: "\(request.displayName) could not be fitted: \(error.message)")
             }
             if let still = problem(target.width, target.height, bytes: bytes.count, format: format) {
-                throw UpscaleFailure(code: "over-api-limit",
+                throw UpscaleFailure(code: .overAPILimit,
                                      reason: "\(request.displayName) cannot be fitted to the \(kind.name) endpoint: \(still)",
                                      details: ["width": "\(width)", "height": "\(height)", "engine": kind.name])
             }
@@ -94,7 +94,7 @@ extension StabilityEngine {
         }
         let digest: String
         do { digest = try ResultCache.digest(of: request.input) } catch {
-            throw UpscaleFailure(code: "unreadable", reason: "cannot read \(request.input.display): \(error)", disposition: .retryLater)
+            throw UpscaleFailure(code: .unreadable, reason: "cannot read \(request.input.display): \(error)", disposition: .retryLater)
         }
         return PreparedInput(source: .file(request.input, size: size), digest: digest, format: request.inputFormat,
                              width: width, height: height,
@@ -103,7 +103,7 @@ extension StabilityEngine {
 
     private static func readAll(_ path: FilePath) throws -> [UInt8] {
         do { return try FileOperations.readAll(path, limit: 512 << 20) } catch {
-            throw UpscaleFailure(code: "unreadable", reason: "cannot read \(path.display): \(error)",
+            throw UpscaleFailure(code: .unreadable, reason: "cannot read \(path.display): \(error)",
                                  disposition: error.isEnvironmental ? .retryLater : .failInput)
         }
     }

@@ -90,9 +90,9 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
             return note
         case 401, 402, 403:
             if case .pause(let reason) = StabilityOutcome.classify(response, kind: .fast, phase: .submit) {
-                throw UpscaleFailure(code: "key-rejected", reason: reason, disposition: .pauseEngine)
+                throw UpscaleFailure(code: .keyRejected, reason: reason, disposition: .pauseEngine)
             }
-            throw UpscaleFailure(code: "key-rejected", reason: "the API refused the key (\(response.status))", disposition: .pauseEngine)
+            throw UpscaleFailure(code: .keyRejected, reason: "the API refused the key (\(response.status))", disposition: .pauseEngine)
         default:
             return "balance unknown (\(response.status): \(response.error.summary))"
         }
@@ -119,7 +119,7 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
         } catch let failure as UpscaleFailure {
             throw failure
         } catch {
-            throw UpscaleFailure(code: "engine-stopped", reason: "the engine is shutting down", disposition: .retryLater)
+            throw UpscaleFailure(code: .engineStopped, reason: "the engine is shutting down", disposition: .retryLater)
         }
         var notes = input.notes
         let settingsText = "\(kind.name)|\(request.outputFormat.rawValue)|\(input.v1Width ?? 0)|\(generation)"
@@ -161,32 +161,32 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
                 var notes = notes
                 let header: VipsBuffer.Header
                 do throws(VipsError) { header = try VipsBuffer.header(of: bytes) } catch {
-                    return .failure(UpscaleFailure(code: "bad-result", reason: "the API's answer is not an image that decodes: \(error.message)"))
+                    return .failure(UpscaleFailure(code: .badResult, reason: "the API's answer is not an image that decodes: \(error.message)"))
                 }
                 var format = answer.format ?? ImageFormat.fromLoader(header.loader) ?? .png
                 if format != wanted, [.png, .jpeg, .webp].contains(wanted) {
                     do throws(VipsError) { bytes = try VipsBuffer.transcode(bytes, suffix: quality.vipsSuffix(wanted)) } catch {
-                        return .failure(UpscaleFailure(code: "bad-result", reason: "the API's answer could not be converted: \(error.message)"))
+                        return .failure(UpscaleFailure(code: .badResult, reason: "the API's answer could not be converted: \(error.message)"))
                     }
                     notes.append("converted from \(format.rawValue) to \(wanted.rawValue)")
                     format = wanted
                 }
                 if kind == .fast, header.width != input.width * 4 || header.height != input.height * 4 {
-                    return .failure(UpscaleFailure(code: "bad-result",
+                    return .failure(UpscaleFailure(code: .badResult,
                         reason: "the API returned \(header.width)x\(header.height), not 4x of \(input.width)x\(input.height)"))
                 }
                 if case .v1 = kind, let v1Width = input.v1Width, header.width != v1Width {
-                    return .failure(UpscaleFailure(code: "bad-result", reason: "the API returned width \(header.width), not the \(v1Width) asked for"))
+                    return .failure(UpscaleFailure(code: .badResult, reason: "the API returned width \(header.width), not the \(v1Width) asked for"))
                 }
                 do throws(SystemCallError) { try output.write(bytes) } catch {
-                    return .failure(UpscaleFailure(code: "write-failed", reason: "cannot write the result: \(error)",
+                    return .failure(UpscaleFailure(code: .writeFailed, reason: "cannot write the result: \(error)",
                                                    disposition: error.isEnvironmental ? .retryLater : .failInput))
                 }
                 return .success(UpscaleResult(inputWidth: input.originalWidth, inputHeight: input.originalHeight,
                                               width: header.width, height: header.height, format: format, notes: notes))
             }
         } catch {
-            throw UpscaleFailure(code: "engine-stopped", reason: "the engine is shutting down", disposition: .retryLater)
+            throw UpscaleFailure(code: .engineStopped, reason: "the engine is shutting down", disposition: .retryLater)
         }
         return try result.get()
     }
@@ -202,7 +202,7 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
         case .fast: (path, accept) = ("/v2beta/stable-image/upscale/fast", "image/*")
         case .conservative: (path, accept) = ("/v2beta/stable-image/upscale/conservative", "image/*")
         case .v1(let id): (path, accept) = ("/v1/generation/\(id)/image-to-image/upscale", "image/png")
-        default: throw UpscaleFailure(code: "internal", reason: "\(kind.name) is not a synchronous endpoint")
+        default: throw UpscaleFailure(code: .`internal`, reason: "\(kind.name) is not a synchronous endpoint")
         }
         let outcome = try await exchange(.POST, path, accept: accept, form: form, phase: .submit, config: config, request: request)
         return try image(from: outcome, request: request, config: config)
@@ -218,7 +218,7 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
             guard case .started(let started) = outcome else {
                 if case .image = outcome { return try image(from: outcome, request: request, config: config) }
                 try throwTerminal(outcome, request: request)
-                throw UpscaleFailure(code: "api-unexpected", reason: "the creative endpoint did not return a generation id")
+                throw UpscaleFailure(code: .apiUnexpected, reason: "the creative endpoint did not return a generation id")
             }
             id = started
             do { try await request.recordGeneration?(started) } catch {
@@ -233,7 +233,7 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
         var paths = ["/v2beta/results/\(generation)", "/v2beta/stable-image/upscale/creative/result/\(generation)"]
         while true {
             if ContinuousClock.now >= deadline {
-                throw UpscaleFailure(code: "creative-timeout",
+                throw UpscaleFailure(code: .creativeTimeout,
                     reason: "the creative generation for \(request.displayName) did not finish within \(config.creativeDeadlineSeconds) s (stability.creative_deadline_s)",
                     details: ["generation_id": generation])
             }
@@ -241,7 +241,7 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
             // the generation id is journaled and the next start polls it again.
             for _ in 0..<config.pollSeconds {
                 if stopping.withLock({ $0 }) || Task.isCancelled {
-                    throw UpscaleFailure(code: "stopped-polling", reason: "stopping; generation \(generation) resumes at the next start",
+                    throw UpscaleFailure(code: .stoppedPolling, reason: "stopping; generation \(generation) resumes at the next start",
                                          disposition: .retryLater, details: ["generation_id": generation])
                 }
                 try? await Task.sleep(for: .seconds(1))
@@ -266,12 +266,12 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
     {
         guard case .image(let bytes, let format, let finishReason, let seed) = outcome else {
             try throwTerminal(outcome, request: request)
-            throw UpscaleFailure(code: "api-unexpected", reason: "no image in the API's answer")
+            throw UpscaleFailure(code: .apiUnexpected, reason: "no image in the API's answer")
         }
         if finishReason == "CONTENT_FILTERED" {
             var details = ["finish_reason": finishReason, "engine": kind.name]
             if let seed { details["seed"] = seed }
-            throw UpscaleFailure(code: "content-filtered",
+            throw UpscaleFailure(code: .contentFiltered,
                                  reason: "the API filtered the result of \(request.displayName) (CONTENT_FILTERED); its answer was blurred",
                                  disposition: .quarantine, details: details,
                                  attachment: config.keepBlurred ? UpscaleFailure.Attachment(bytes: bytes, format: format ?? .png) : nil)
@@ -289,12 +289,12 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
             throw UpscaleFailure(code: code, reason: "\(request.displayName): \(reason)", disposition: .quarantine,
                                  details: details.merging(extra) { a, _ in a })
         case .pause(let reason):
-            throw UpscaleFailure(code: "engine-paused", reason: reason, disposition: .pauseEngine)
+            throw UpscaleFailure(code: .enginePaused, reason: reason, disposition: .pauseEngine)
         case .unknownRoute:
-            throw UpscaleFailure(code: "api-not-found", reason: "the API knows neither result path for generation \(generation ?? "?")",
+            throw UpscaleFailure(code: .apiNotFound, reason: "the API knows neither result path for generation \(generation ?? "?")",
                                  details: extra)
         default:
-            throw UpscaleFailure(code: "api-unexpected", reason: "unexpected answer from the API: \(outcome)", details: extra)
+            throw UpscaleFailure(code: .apiUnexpected, reason: "unexpected answer from the API: \(outcome)", details: extra)
         }
     }
 
@@ -311,7 +311,7 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
             attempts += 1
             let body: UploadBody?
             do { body = try form?.upload(pool: pool) } catch {
-                throw UpscaleFailure(code: "internal", reason: "cannot encode the request: \(error)")
+                throw UpscaleFailure(code: .`internal`, reason: "cannot encode the request: \(error)")
             }
             let outcome: StabilityOutcome
             do {
@@ -320,7 +320,7 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
                                                      organizationHeader: path.hasPrefix("/v1/"))
                 outcome = StabilityOutcome.classify(response, kind: kind, phase: phase)
             } catch is CancellationError {
-                throw UpscaleFailure(code: "engine-stopped", reason: "stopping", disposition: .retryLater)
+                throw UpscaleFailure(code: .engineStopped, reason: "stopping", disposition: .retryLater)
             } catch {
                 outcome = .retryable(reason: "\(error)")
             }
@@ -330,14 +330,14 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
                 logger.warning("429 from the API: every request waits \(config.lockoutSeconds) s", metadata: ["upscaled.path": "\(path)"])
                 await client.limiter.lockOut(for: .seconds(config.lockoutSeconds))
                 if lockouts > config.maxAttempts {
-                    throw UpscaleFailure(code: "rate-limited", reason: "the API kept answering 429 after \(lockouts) lock-outs",
+                    throw UpscaleFailure(code: .rateLimited, reason: "the API kept answering 429 after \(lockouts) lock-outs",
                                          disposition: .retryLater)
                 }
                 attempts -= 1                                      // a lock-out is not the request's fault
                 continue
             case .retryable(let reason):
                 if attempts >= config.maxAttempts {
-                    throw UpscaleFailure(code: "api-unavailable",
+                    throw UpscaleFailure(code: .apiUnavailable,
                         reason: "\(request.displayName): the API failed \(attempts) times; last: \(reason)",
                         details: ["attempts": "\(attempts)", "last_error": reason, "engine": kind.name])
                 }
@@ -346,7 +346,7 @@ public final class StabilityEngine: UpscaleEngine, EngineReconfigurable {
                 logger.notice("retrying after \(Int(jittered)) ms: \(reason)",
                               metadata: ["upscaled.file": "\(request.displayName)", "upscaled.attempt": "\(attempts)"])
                 do { try await Task.sleep(for: .milliseconds(Int(jittered))) } catch {
-                    throw UpscaleFailure(code: "engine-stopped", reason: "stopping", disposition: .retryLater)
+                    throw UpscaleFailure(code: .engineStopped, reason: "stopping", disposition: .retryLater)
                 }
                 continue
             default:

@@ -11,9 +11,9 @@ public enum StabilityOutcome: Sendable, Equatable {
     /// Still generating (202 on a poll).
     case inProgress
     /// The input is at fault: `failed/`.
-    case failInput(code: String, reason: String, details: [String: String])
+    case failInput(code: FailureCode, reason: String, details: [String: String])
     /// Refused by moderation: `quarantine/`.
-    case moderated(code: String, reason: String, details: [String: String])
+    case moderated(code: FailureCode, reason: String, details: [String: String])
     /// The key or account cannot work: pause.
     case pause(reason: String)
     /// 429: wait out the lock-out, then try again.
@@ -41,7 +41,7 @@ public enum StabilityOutcome: Sendable, Equatable {
         case 403:
             let error = response.error
             if !v1 && (error.name == "content_moderation" || error.messages.contains { $0.contains("moderation") }) {
-                return .moderated(code: "content-moderation", reason: "the API refused the image or prompt (content moderation): \(error.summary)",
+                return .moderated(code: .contentModeration, reason: "the API refused the image or prompt (content moderation): \(error.summary)",
                                   details: details(error, status))
             }
             return .pause(reason: "the API key lacks permission (403 \(error.summary)); check the key's organization and permissions")
@@ -49,24 +49,24 @@ public enum StabilityOutcome: Sendable, Equatable {
             let error = response.error
             if phase == .poll {
                 if error.name == "generation_not_found" || error.messages.contains(where: { $0.contains("expired") || $0.contains("does not exist") }) {
-                    return .failInput(code: "generation-expired",
+                    return .failInput(code: .generationExpired,
                                       reason: "the API no longer has this generation (results are kept 24 h): \(error.summary)",
                                       details: details(error, status))
                 }
                 return .unknownRoute
             }
             if case .v1(let id) = kind {
-                return .failInput(code: "engine-not-available",
+                return .failInput(code: .engineNotAvailable,
                                   reason: "the v1 engine '\(id)' is not available from the API (the v1 upscale engines were retired in 2024; use engine = \"fast\" or \"conservative\"): \(error.summary)",
                                   details: details(error, status))
             }
-            return .failInput(code: "api-not-found", reason: "the API answered 404: \(error.summary)", details: details(error, status))
+            return .failInput(code: .apiNotFound, reason: "the API answered 404: \(error.summary)", details: details(error, status))
         case 413:
-            return .failInput(code: "payload-too-large", reason: "the API refused the upload as too large (413): \(response.error.summary)",
+            return .failInput(code: .payloadTooLarge, reason: "the API refused the upload as too large (413): \(response.error.summary)",
                               details: details(response.error, status))
         case 422:
             let error = response.error
-            return .moderated(code: "rejected-\(error.name ?? "422")",
+            return .moderated(code: .rejected,
                               reason: "the API rejected the request (422): \(error.summary)", details: details(error, status))
         case 429:
             return .rateLimited
@@ -75,11 +75,11 @@ public enum StabilityOutcome: Sendable, Equatable {
             if error.messages.contains(where: { $0.contains("enough balance") }) {
                 return .pause(reason: "the account has no credits left: \(error.summary)")
             }
-            return .failInput(code: "api-bad-request", reason: "the API refused the request (400): \(error.summary)", details: details(error, status))
+            return .failInput(code: .apiBadRequest, reason: "the API refused the request (400): \(error.summary)", details: details(error, status))
         case 500...599:
             return .retryable(reason: "the API had a server error (\(status)): \(response.error.summary)")
         default:
-            return .failInput(code: "api-status-\(status)", reason: "the API answered \(status): \(response.error.summary)",
+            return .failInput(code: .apiError, reason: "the API answered \(status): \(response.error.summary)",
                               details: details(response.error, status))
         }
     }
