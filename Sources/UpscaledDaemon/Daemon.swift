@@ -137,9 +137,12 @@ public enum Daemon {
         case .local:
             return try LocalEngine(settings: LocalEngineSettings(config: config), threads: config.workers)
         case .ai:
-            do { return try AIEngine(config: config) } catch let error as AIModelError {
+            let engine: AIEngine
+            do { engine = try AIEngine(config: config) } catch let error as AIModelError {
                 throw ConfigError("\(error)")                  // exit 78, with the path
             }
+            for line in NcnnDevice.vulkanReport.split(separator: "\n") { logger.debug("ncnn: \(line)") }
+            return engine
         case let kind:
             try VipsRuntime.start()
             let (key, source) = try APIKey.resolve(config: config.stability, environment: ProcessInfo.processInfo.environment)

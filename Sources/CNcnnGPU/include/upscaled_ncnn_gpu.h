@@ -15,8 +15,12 @@ extern "C" {
 
 /** 1 when libncnn was built with Vulkan. Touches nothing. */
 int upscaled_ncnn_gpu_built(void);
-/** The number of Vulkan devices ncnn can use (0: none, no loader, or a CPU-only libncnn). */
+/** The number of Vulkan devices ncnn can use (0: none, no loader, or a CPU-only libncnn). The
+ *  first call creates ncnn's instance with stderr held aside (see upscaled_ncnn_gpu_log). */
 int upscaled_ncnn_gpu_count(void);
+/** What ncnn printed while creating its Vulkan instance (its device list), NUL-terminated;
+ *  empty until a call to upscaled_ncnn_gpu_count() has returned (it never creates the instance). */
+const char *upscaled_ncnn_gpu_log(void);
 /** The device ncnn prefers (discrete, then integrated, virtual, CPU), or -1 with none. */
 int upscaled_ncnn_gpu_default_index(void);
 /** Device `index`'s name ("llvmpipe (LLVM 15.0.6, 256 bits)"), copied into `name` (NUL-terminated); 0 on success. */

@@ -54,6 +54,12 @@ public enum NcnnDevice: Sendable, Equatable, CustomStringConvertible {
                 budgetMB: Int(upscaled_ncnn_gpu_heap_budget_mb(found.index)))
     }
 
+    /// What ncnn printed about the Vulkan devices when it looked for them (held back from
+    /// stderr; logged at debug level), or "" if it never looked (`ai.gpu = "off"`).
+    public static var vulkanReport: String {
+        String(cString: upscaled_ncnn_gpu_log())
+    }
+
     /// The tile memory for a job: `memoryMB`, and on a Vulkan device no more than its budget.
     public func tileMemoryBytes(memoryMB: Int) -> Int {
         switch self {
