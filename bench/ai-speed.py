@@ -209,8 +209,8 @@ def main():
                     rrdb.append(((m, who, tiles), r, mp_))
 
     # The daemon's memory model (TileSizing) against its peak RSS: single tiles of several sizes over a
-    # 16 px baseline run (bytes per context pixel), then the same tile size on inputs whose tiles have
-    # one context shape or several (the last column and row are narrower, interior tiles wider).
+    # 16 px baseline run (bytes per context pixel), then the same tile size on inputs cut into several
+    # tiles (TilePlan gives every window one shape: edge and partial tiles read further inward).
     memory = []
     if not args.no_memory:
         src = inputs[list(inputs)[0]][0]
@@ -336,13 +336,12 @@ def main():
             count = 0
             for y in range(0, h_, tile):
                 for x in range(0, w_, tile):
-                    cw = min(w_, x + tile + margin) - max(0, x - margin)
-                    ch = min(h_, y + tile + margin) - max(0, y - margin)
+                    cw, ch = min(w_, tile + 2 * margin), min(h_, tile + 2 * margin)     # TilePlan: one shape
                     shapes.add((cw, ch))
                     count += 1
             ctx_px = max(cw * ch for cw, ch in shapes)
             predicted = B.bytes_needed(rules, MODEL, tile, w_, h_) / 2**20 if rules else None
-            per_px = ((r["rss_mb"] - base) * 2**20 - B.bytes_needed(rules, MODEL, tile, w_, h_) + (tile + 2 * margin) ** 2
+            per_px = ((r["rss_mb"] - base) * 2**20 - B.bytes_needed(rules, MODEL, tile, w_, h_) + ctx_px
                       * rules["per_px"]["compact"]) / ctx_px if (rules and base and r["rss_mb"]) else None
             mrows.append([f"{side}x{side}, tile_size {tile}", f"{count} ({len(shapes)} context shape{'s' if len(shapes) > 1 else ''})",
                           fmt(predicted, "{:.0f}"), fmt(r["rss_mb"], "{:.0f}"),

@@ -237,7 +237,8 @@ def bytes_needed(rules, model, tile, w, h, scale=4):
     """TileSizing.bytesNeeded: the daemon's own estimate of a job's memory with tiles of `tile` px."""
     fam = FAMILY[model]
     margin, per_px = rules["margin"][fam], rules["per_px"][fam]
-    return (tile + 2 * margin) ** 2 * per_px + rules["strips"] * (tile * scale) * (w * scale) * 3 + w * h * 3
+    side = tile + 2 * margin                 # every window has one shape, never larger than the image
+    return min(side, w) * min(side, h) * per_px + rules["strips"] * (tile * scale) * (w * scale) * 3 + w * h * 3
 
 
 def daemon_tile(rules, model, w, h, scale=4, memory_mb=512, tile_size=None):

@@ -4,7 +4,7 @@ import UpscaledCore
 extension ConfigLoader {
     /// The keys of `[ai]`; upscaled.toml(5) documents each.
     public static let aiKeys: Set<String> = [
-        "model", "model_path", "model_scale", "model_family", "models_dir", "memory_mb", "tile_size", "threads", "gpu",
+        "model", "model_path", "model_scale", "model_family", "models_dir", "memory_mb", "tile_size", "tile_margin", "threads", "gpu",
     ]
 
     static func applyAI(_ table: TOMLTable, file: String, to ai: inout AIConfig) throws(ConfigError) {
@@ -22,6 +22,7 @@ extension ConfigLoader {
         if let v = try reader.string("models_dir") { ai.modelsDirectory = v }
         if let v = try reader.int("memory_mb") { ai.memoryMB = v }
         if let v = try reader.int("tile_size") { ai.tileSize = v == 0 ? nil : v }
+        if let v = try reader.int("tile_margin") { ai.tileMargin = v }
         if let v = try reader.int("threads") { ai.threads = v }
         if let v = try reader.choice("gpu", AIConfig.GPU.self) { ai.gpu = v }
     }

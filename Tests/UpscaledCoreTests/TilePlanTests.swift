@@ -49,6 +49,25 @@ import UpscaledCore
         #expect(TileSizing.tileSize(memoryBytes: 1, family: .rrdb, inputWidth: 9000, inputHeight: 9000, scale: 4) == 32)
     }
 
+    /// RRDB's defaults buy it tiles that are not mostly margin: 96 px in 160 px windows.
+    @Test func rrdbGetsItsOwnMemoryAndMarginByDefault() {
+        let config = AIConfig()
+        #expect(config.effectiveMemoryMB(family: .compact) == 512 && config.effectiveMemoryMB(family: .rrdb) == 2048)
+        #expect(config.effectiveTileMargin(family: .compact) == 20 && config.effectiveTileMargin(family: .rrdb) == 32)
+        let rrdb = TileSizing.tileSize(memoryBytes: 2048 << 20, family: .rrdb, inputWidth: 4000, inputHeight: 3000, scale: 4)
+        #expect(rrdb == 96)
+        #expect(TileSizing.tileSize(memoryBytes: 512 << 20, family: .compact, inputWidth: 4000, inputHeight: 3000, scale: 4) == 256)
+        // A wider margin costs tile size within the same memory.
+        #expect(TileSizing.tileSize(memoryBytes: 2048 << 20, family: .rrdb, margin: 64, inputWidth: 4000, inputHeight: 3000,
+                                    scale: 4) < rrdb)
+        var explicit = AIConfig()
+        explicit.memoryMB = 1024
+        explicit.tileMargin = 8
+        #expect(explicit.effectiveMemoryMB(family: .rrdb) == 1024 && explicit.effectiveTileMargin(family: .rrdb) == 8)
+        explicit.tileMargin = 300
+        #expect((try? explicit.validate()) == nil)
+    }
+
     @Test func theVariantIsTheSmallestNativeFactorAtOrAboveTheTarget() throws {
         let compact = try #require(AIModelCatalog.model(named: "realesr-animevideov3"))
         #expect(compact.variant(for: 2).scale == 2)

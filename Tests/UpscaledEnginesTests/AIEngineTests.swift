@@ -113,6 +113,29 @@ import UpscaledTestSupport
         await tiled.shutdown()
     }
 
+    /// RRDB's receptive field is far wider than any affordable margin: tiled is close to untiled,
+    /// not equal, and the margin is what buys closeness (bench/ai-quality.py measures it on more
+    /// images). Its default, 32 px, must stay well ahead of 16.
+    @Test func rrdbTilesWithTheirMarginComeCloseToUntiled() async throws {
+        let temp = TempDirectory()
+        // Larger than one window (32 + 2 x 32 px): every tile sees only part of the picture.
+        try RealImages.variant(of: "coffee.png", to: temp.appending("in.png"), crop: (200, 100, 160, 128))
+        let model = "realesrgan-x4plus-anime"
+        let whole = try engine { $0.ai.model = model; $0.ai.tileSize = 512 }
+        let wide = try engine { $0.ai.model = model; $0.ai.tileSize = 32 }                       // margin 32: the default
+        let narrow = try engine { $0.ai.model = model; $0.ai.tileSize = 32; $0.ai.tileMargin = 16 }
+        let (_, a) = try await upscale(whole, temp.appending("in.png"), target: .scale(4), in: temp, name: "whole")
+        let (result, b) = try await upscale(wide, temp.appending("in.png"), target: .scale(4), in: temp, name: "wide")
+        let (_, c) = try await upscale(narrow, temp.appending("in.png"), target: .scale(4), in: temp, name: "narrow")
+        #expect(result.notes.contains { $0.contains("20 tiles of 32 px") }, "\(result.notes)")
+        let wideDifference = try RealImages.maxDifference(a, b)
+        let narrowDifference = try RealImages.maxDifference(a, c)
+        print("RRDB tiled against untiled, max difference: margin 32 \(wideDifference), margin 16 \(narrowDifference)")
+        #expect(wideDifference <= 24)
+        #expect(wideDifference * 2 < narrowDifference)
+        for engine in [whole, wide, narrow] { await engine.shutdown() }
+    }
+
     @Test func alphaIsKept() async throws {
         let temp = TempDirectory()
         try RealImages.variant(of: "logo.png", to: temp.appending("in.png"), crop: (100, 100, 120, 100))

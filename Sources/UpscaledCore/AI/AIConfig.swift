@@ -17,8 +17,11 @@ public struct AIConfig: Sendable, Equatable {
     public var modelFamily: AIModelFamily = .compact
     /// Where the built-in models are; nil: the installed places (`AIModelCatalog.searchDirectories`).
     public var modelsDirectory: String?
-    /// What one job's tiles and strips may use, in MiB; the tile size follows from it.
-    public var memoryMB: Int = 512
+    /// What one job's tiles and strips may use, in MiB; the tile size follows from it. nil: the
+    /// model family's default (`AIModelFamily.defaultMemoryMB`: 512 compact, 2048 RRDB).
+    public var memoryMB: Int?
+    /// Input pixels of context around each tile; nil: the family's (`AIModelFamily.contextMargin`).
+    public var tileMargin: Int?
     /// A fixed tile size in input pixels instead of one chosen from `memoryMB` (as
     /// realesrgan-ncnn-vulkan's `-t`); nil: chosen.
     public var tileSize: Int?
@@ -44,8 +47,11 @@ public struct AIConfig: Sendable, Equatable {
             }
             if modelScale != nil { throw ConfigError("ai.model_scale is only for ai.model_path (a built-in model knows its factor)") }
         }
-        guard (64...65_536).contains(memoryMB) else {
+        if let memoryMB, !(64...65_536).contains(memoryMB) {
             throw ConfigError("ai.memory_mb \(memoryMB) is out of range; use 64 to 65536")
+        }
+        if let tileMargin, !(0...256).contains(tileMargin) {
+            throw ConfigError("ai.tile_margin \(tileMargin) is out of range; use 0 to 256 (or leave it out: the model's own)")
         }
         if let tileSize, !(16...4096).contains(tileSize) {
             throw ConfigError("ai.tile_size \(tileSize) is out of range; use 16 to 4096 (or leave it out: chosen from ai.memory_mb)")
@@ -54,6 +60,12 @@ public struct AIConfig: Sendable, Equatable {
             throw ConfigError("ai.threads \(threads) is out of range; use 1 to 256")
         }
     }
+
+    /// One job's memory in MiB for a model of `family`.
+    public func effectiveMemoryMB(family: AIModelFamily) -> Int { memoryMB ?? family.defaultMemoryMB }
+
+    /// The context margin for a model of `family`.
+    public func effectiveTileMargin(family: AIModelFamily) -> Int { tileMargin ?? family.contextMargin }
 
     /// ncnn threads for one job when `workers` jobs run at once on `cores` cores.
     public func effectiveThreads(cores: Int, workers: Int) -> Int {

@@ -8,13 +8,25 @@ public enum AIModelFamily: String, Sendable, Equatable, CaseIterable {
 
     /// Input pixels of context around each tile, cropped after inference, so tiles join without a
     /// seam. Compact: its receptive field is 18 px, so 20 px makes tiled equal to untiled within
-    /// rounding (tested). RRDB's field is far wider but its far taps weigh almost nothing; its
-    /// tiles are small (see `bytesPerTilePixel`), so its margin is a trade: 16 px, where the
-    /// reference tool (realesrgan-ncnn-vulkan) uses 10.
+    /// rounding (tested). RRDB's field is far wider (23 dense blocks): measured against one
+    /// untiled run with 48 px tiles (bench/ai-quality.py), 16 px left differences of up to 66
+    /// levels at the tiles' borders, 32 px up to 16 (mean 0.2, PSNR to the original within 0.03
+    /// dB), 64 px up to 2, at 2.8x, 5.4x and 13.4x the work per tile. 32 is the trade; with memory
+    /// to spare, `ai.tile_margin = 64` and large tiles make it exact.
     public var contextMargin: Int {
         switch self {
         case .compact: 20
-        case .rrdb: 16
+        case .rrdb: 32
+        }
+    }
+
+    /// One job's memory when `ai.memory_mb` is not set, in MiB. RRDB needs ~20x more per tile
+    /// pixel and a wide margin: with 512 MiB its tiles would be mostly margin (32 px of core in
+    /// 96 px of context, 9x the work), so it gets 2 GiB: 96 px tiles in 160 px windows (2.8x).
+    public var defaultMemoryMB: Int {
+        switch self {
+        case .compact: 512
+        case .rrdb: 2048
         }
     }
 

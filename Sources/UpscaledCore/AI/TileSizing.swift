@@ -11,21 +11,24 @@ public enum TileSizing {
     public static let stripsKept = 2
 
     /// The bytes a job needs with tiles of `tile` px.
-    public static func bytesNeeded(tile: Int, family: AIModelFamily, inputWidth: Int, inputHeight: Int, scale: Int) -> Int {
+    public static func bytesNeeded(tile: Int, family: AIModelFamily, margin: Int? = nil,
+                                   inputWidth: Int, inputHeight: Int, scale: Int) -> Int {
         // Every window has the plan's one shape (see `TilePlan`), never larger than the image.
-        let side = tile + 2 * family.contextMargin
+        let side = tile + 2 * (margin ?? family.contextMargin)
         let network = min(side, inputWidth) * min(side, inputHeight) * family.bytesPerTilePixel
         let strips = stripsKept * (tile * scale) * (inputWidth * scale) * 3
         let input = inputWidth * inputHeight * 3
         return network + strips + input
     }
 
-    public static func tileSize(memoryBytes: Int, family: AIModelFamily, inputWidth: Int, inputHeight: Int, scale: Int) -> Int {
+    public static func tileSize(memoryBytes: Int, family: AIModelFamily, margin: Int? = nil,
+                                inputWidth: Int, inputHeight: Int, scale: Int) -> Int {
         let longest = max(inputWidth, inputHeight)
         for tile in candidates {
             // No tile larger than the image needs to be considered beyond the first that covers it.
             if tile > longest, candidates.contains(where: { $0 < tile && $0 >= longest }) { continue }
-            if bytesNeeded(tile: tile, family: family, inputWidth: inputWidth, inputHeight: inputHeight, scale: scale) <= memoryBytes {
+            if bytesNeeded(tile: tile, family: family, margin: margin, inputWidth: inputWidth, inputHeight: inputHeight,
+                           scale: scale) <= memoryBytes {
                 return tile
             }
         }

@@ -57,8 +57,10 @@ public final class AIEngine: UpscaleEngine, EngineReconfigurable {
         let settings = current.withLock { $0 }
         let fd = output.fd
         let job = AIUpscaler.Job(settings: settings.local, models: settings.models,
-                                 memoryBytes: settings.models.device.tileMemoryBytes(memoryMB: settings.ai.memoryMB),
+                                 memoryBytes: settings.models.device.tileMemoryBytes(
+                                     memoryMB: settings.ai.effectiveMemoryMB(family: settings.models.family)),
                                  tileSize: settings.ai.tileSize,
+                                 margin: settings.ai.effectiveTileMargin(family: settings.models.family),
                                  shouldStop: { [self] in stopping.load(ordering: .relaxed) },
                                  progress: request.progress ?? { _, _ in })
         let outcome: Result<UpscaleResult, UpscaleFailure>

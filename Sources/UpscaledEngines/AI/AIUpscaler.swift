@@ -13,6 +13,8 @@ enum AIUpscaler {
         var memoryBytes: Int
         /// A fixed tile size (`ai.tile_size`), else chosen from `memoryBytes`.
         var tileSize: Int?
+        /// Context pixels around each tile (`ai.tile_margin`, else the model family's).
+        var margin: Int
         var shouldStop: @Sendable () -> Bool
         var progress: @Sendable (Int, Int) -> Void
     }
@@ -37,9 +39,10 @@ enum AIUpscaler {
             let pixels = try rgb.pixels()
             let (width, height) = (rgb.width, rgb.height)
             let tile = job.tileSize ?? TileSizing.tileSize(memoryBytes: job.memoryBytes, family: job.models.family,
-                                           inputWidth: width, inputHeight: height, scale: network.scale)
+                                                           margin: job.margin, inputWidth: width, inputHeight: height,
+                                                           scale: network.scale)
             let tiles = TiledUpscaleSource(network: network, input: pixels, width: width, height: height,
-                                           tileSize: tile, margin: job.models.family.contextMargin,
+                                           tileSize: tile, margin: job.margin,
                                            shouldStop: job.shouldStop, progress: job.progress)
             source = tiles
             var result = try VipsImageRef.generated(by: tiles, metadata: rgb)
