@@ -223,9 +223,10 @@ def tile_rules(binary):
             body = body[:body.index("}\n")]
             return {k: int(v.replace("_", "")) for k, v in re.findall(r"case \.(\w+): ([\d_]+)", body)}
         margin, per_px = family_values("contextMargin"), family_values("bytesPerTilePixel")
+        default_mb = family_values("defaultMemoryMB")
         cands = [int(x) for x in re.search(r"candidates = \[([\d, ]+)\]", sizing).group(1).split(",")]
         strips = int(re.search(r"stripsKept = (\d+)", sizing).group(1))
-        return dict(margin=margin, per_px=per_px, candidates=cands, strips=strips)
+        return dict(margin=margin, per_px=per_px, candidates=cands, strips=strips, default_mb=default_mb)
     except (OSError, ValueError, AttributeError):
         return None
 
@@ -241,12 +242,14 @@ def bytes_needed(rules, model, tile, w, h, scale=4):
     return min(side, w) * min(side, h) * per_px + rules["strips"] * (tile * scale) * (w * scale) * 3 + w * h * 3
 
 
-def daemon_tile(rules, model, w, h, scale=4, memory_mb=512, tile_size=None):
-    """(tile, margin, count) as the daemon's TileSizing + TilePlan choose them, or None."""
+def daemon_tile(rules, model, w, h, scale=4, memory_mb=None, tile_size=None):
+    """(tile, margin, count) as the daemon's TileSizing + TilePlan choose them, or None; memory_mb
+    None is the family's default (AIModelFamily.defaultMemoryMB)."""
     if rules is None:
         return None
     fam = FAMILY[model]
     margin, per_px = rules["margin"][fam], rules["per_px"][fam]
+    memory_mb = memory_mb or rules["default_mb"][fam]
     tile = tile_size
     if tile is None:
         longest, budget, cands = max(w, h), memory_mb << 20, rules["candidates"]

@@ -5,7 +5,7 @@ public struct StatusSnapshot: Sendable, Codable, Equatable {
 
     public var pid: Int32
     public var state: State
-    /// How changes are noticed: "inotify", or later "polling".
+    /// How changes are noticed: "inotify", "polling (<why>)", "waiting for inbox", or "once".
     public var mode: String
     public var engine: String
     public var target: String
