@@ -31,7 +31,11 @@ let package = Package(
         // C at the edges: the installed libraries, and one shim for what Swift cannot call.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
-        .target(name: "CUpscaledShims", dependencies: ["CVips"], cSettings: [.define("_GNU_SOURCE")]),
+        // The C shims, one per layer: Linux calls Swift's Glibc hides (no libvips), the libvips
+        // front doors, and the tests' picture and comparison helpers (never in the product).
+        .target(name: "CUpscaledLinux", cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "CUpscaledVips", dependencies: ["CVips"]),
+        .target(name: "CUpscaledTestShims", dependencies: ["CVips"]),
         // ncnn's C API: a static libncnn built from PyPI's ncnn sdist by packaging/install-ncnn.
         .systemLibrary(name: "CNcnn", pkgConfig: "ncnn"),
         // ncnn's Vulkan devices (C++ gpu.h, not in its C API) behind a C header; without Vulkan in
@@ -49,7 +53,7 @@ let package = Package(
         .target(
             name: "UpscaledLinux",
             dependencies: [
-                "UpscaledCore", "CSystemd", "CUpscaledShims",
+                "UpscaledCore", "CSystemd", "CUpscaledLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -58,7 +62,7 @@ let package = Package(
         .target(
             name: "UpscaledEngines",
             dependencies: [
-                "UpscaledCore", "UpscaledLinux", "CUpscaledShims", "CNcnn", "CNcnnGPU",
+                "UpscaledCore", "UpscaledLinux", "CUpscaledLinux", "CUpscaledVips", "CNcnn", "CNcnnGPU",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -105,7 +109,7 @@ let package = Package(
         .target(
             name: "UpscaledTestSupport",
             dependencies: [
-                "UpscaledCore", "UpscaledLinux", "UpscaledEngines", "CUpscaledShims",
+                "UpscaledCore", "UpscaledLinux", "UpscaledEngines", "CUpscaledVips", "CUpscaledTestShims",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -124,7 +128,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "UpscaledEnginesTests",
-            dependencies: ["UpscaledEngines", "UpscaledCore", "UpscaledTestSupport",
+            dependencies: ["UpscaledEngines", "UpscaledCore", "UpscaledTestSupport", "CUpscaledVips", "CUpscaledTestShims",
                            .product(name: "SystemPackage", package: "swift-system"),
                            .product(name: "MultipartKit", package: "multipart-kit"),
                            .product(name: "NIOPosix", package: "swift-nio")],

@@ -1,4 +1,4 @@
-import CUpscaledShims
+import CUpscaledVips
 import UpscaledCore
 import SystemPackage
 

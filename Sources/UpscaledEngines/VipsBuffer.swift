@@ -1,4 +1,4 @@
-import CUpscaledShims
+import CUpscaledVips
 import SystemPackage
 
 /// libvips on bytes in memory: reading an API's answer, converting it, fitting an input to an

@@ -1,4 +1,4 @@
-import CUpscaledShims
+import CUpscaledVips
 
 /// An error reported by libvips, read with `vips_error_buffer_copy()` because the plain buffer is
 /// process-global and races between worker threads.

@@ -1,4 +1,4 @@
-import CUpscaledShims
+import CUpscaledVips
 import SystemPackage
 import UpscaledCore
 
@@ -28,7 +28,6 @@ public final class VipsImageRef {
     public var bands: Int { Int(upscaled_vips_bands(raw)) }
     public var hasAlpha: Bool { upscaled_vips_has_alpha(raw) }
     public func int(_ field: String, default fallback: Int) -> Int { Int(upscaled_vips_get_int(raw, field, CInt(fallback))) }
-    public func hasField(_ field: String) -> Bool { upscaled_vips_has_field(raw, field) }
     public func blobLength(_ field: String) -> Int { Int(upscaled_vips_blob_length(raw, field)) }
     public func string(_ field: String) -> String? {
         var buffer = [CChar](repeating: 0, count: 256)
@@ -50,17 +49,7 @@ public final class VipsImageRef {
     public func resized(h: Double, v: Double) throws(VipsError) -> VipsImageRef {
         try derive("resize") { upscaled_vips_resize($0, $1, h, v) }
     }
-    public func enlarged(h: Double, v: Double, interpolator: String) throws(VipsError) -> VipsImageRef {
-        try derive("affine") { upscaled_vips_affine_enlarge($0, $1, h, v, interpolator) }
-    }
     public func flattenedOnWhite() throws(VipsError) -> VipsImageRef { try derive("flatten") { upscaled_vips_flatten_white($0, $1) } }
-    public func shrunk(_ scale: Double) throws(VipsError) -> VipsImageRef { try derive("shrink") { upscaled_vips_shrink($0, $1, scale) } }
-
-    public func meanAbsoluteDifference(_ other: VipsImageRef) throws(VipsError) -> Double {
-        var value = 0.0
-        guard upscaled_vips_mean_abs_diff(raw, other.raw, &value) == 0 else { throw VipsError.last("compare failed") }
-        return value
-    }
 
     /// Writes to a path; the format follows the suffix (`.png`, `.jpg[Q=90]`, `.tif`…).
     public func save(to path: String) throws(VipsError) {

@@ -1,4 +1,4 @@
-import CUpscaledShims
+import CUpscaledVips
 
 /// Starts libvips once per process with the daemon's safety settings: untrusted loaders
 /// (PDF, SVG, ImageMagick-backed…) blocked, no operation cache, one libvips thread per job

@@ -1,4 +1,4 @@
-import CUpscaledShims
+import CUpscaledVips
 import SystemPackage
 import UpscaledCore
 import UpscaledLinux

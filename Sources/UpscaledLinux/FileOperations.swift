@@ -1,7 +1,7 @@
 import Glibc
 import SystemPackage
 import UpscaledCore
-import CUpscaledShims
+import CUpscaledLinux
 
 
 /// Thin, EINTR-safe wrappers over the file system calls the daemon relies on. Each does one

@@ -3,7 +3,7 @@ import Glibc
 import Synchronization
 import SystemPackage
 import UpscaledCore
-import CUpscaledShims
+import CUpscaledLinux
 
 /// Watches the inbox and every folder under it with inotify (through Glibc, no third-party
 /// watcher) and reports `WatchEvent`s on an `AsyncStream`.

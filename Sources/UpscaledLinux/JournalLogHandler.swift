@@ -1,7 +1,7 @@
 import Glibc
 import Logging
 import CSystemd
-import CUpscaledShims
+import CUpscaledLinux
 
 /// A swift-log handler that writes native journal entries through `sd_journal_sendv`, with
 /// every metadata key as a field (`upscaled.file` → `UPSCALED_FILE=`), so

@@ -1,6 +1,6 @@
 import Glibc
 import CSystemd
-import CUpscaledShims
+import CUpscaledLinux
 
 /// Talks to the service manager through libsystemd's `sd_notify`: readiness, status, watchdog
 /// pings, reloading and stopping. Without `NOTIFY_SOCKET` every call is a cheap no-op, so the

@@ -1,6 +1,6 @@
 import Glibc
 import SystemPackage
-import CUpscaledShims
+import CUpscaledLinux
 import UpscaledCore
 
 /// A file being written where no user can see it, made visible only once complete and durable.

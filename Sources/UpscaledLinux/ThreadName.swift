@@ -1,4 +1,4 @@
-import CUpscaledShims
+import CUpscaledLinux
 
 /// Names the calling thread as `top -H`, `ps -L` and `/proc/PID/task/*/comm` show it (at most
 /// 15 bytes). Called from inside the thread: Foundation's `Thread.name` set before `start()`

@@ -1,4 +1,5 @@
-import CUpscaledShims
+import CUpscaledTestShims
+import CUpscaledVips
 import Glibc
 import SystemPackage
 import UpscaledEngines

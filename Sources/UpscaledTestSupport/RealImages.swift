@@ -1,4 +1,5 @@
-import CUpscaledShims
+import CUpscaledTestShims
+import CUpscaledVips
 import Foundation
 import SystemPackage
 import UpscaledEngines

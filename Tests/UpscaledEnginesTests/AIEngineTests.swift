@@ -1,4 +1,6 @@
-import CUpscaledShims
+import CUpscaledTestShims
+import CUpscaledVips
+import CVips
 import Foundation
 import Synchronization
 import SystemPackage

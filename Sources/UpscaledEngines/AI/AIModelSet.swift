@@ -1,4 +1,5 @@
-import CUpscaledShims
+import CUpscaledLinux
+import CUpscaledVips
 import Foundation
 import Synchronization
 import UpscaledCore

@@ -1,4 +1,4 @@
-import CUpscaledShims
+import CUpscaledVips
 import UpscaledCore
 
 /// The synchronous heart of the AI engine, run on one of the engine's own threads (never Swift's

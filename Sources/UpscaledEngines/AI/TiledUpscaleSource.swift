@@ -1,4 +1,4 @@
-import CUpscaledShims
+import CUpscaledVips
 import Synchronization
 import UpscaledCore
 

@@ -1,4 +1,4 @@
-import CUpscaledShims
+import CUpscaledVips
 
 /// The libvips steps around the network: to 8-bit RGB and back, alpha apart and joined again.
 extension VipsImageRef {

@@ -1,6 +1,6 @@
 /* libvips glue for the AI engine: a lazy image whose pixels come from the network, strip by
  * strip, and the conversions around it. */
-#include "CUpscaledShims.h"
+#include "CUpscaledVips.h"
 
 typedef struct {
     upscaled_fill_fn fill;
@@ -101,9 +101,5 @@ int upscaled_vips_to_uchar(VipsImage *in, VipsImage **out) {
 int upscaled_vips_bandjoin2(VipsImage *a, VipsImage *b, VipsImage **out) { return vips_bandjoin2(a, b, out, NULL); }
 
 void *upscaled_vips_write_memory(VipsImage *in, size_t *length) { return vips_image_write_to_memory(in, length); }
-
-VipsImage *upscaled_vips_from_memory(const void *data, size_t length, int width, int height, int bands) {
-    return vips_image_new_from_memory(data, length, width, height, bands, VIPS_FORMAT_UCHAR);
-}
 
 VipsImage *upscaled_vips_copy_memory(VipsImage *in) { return vips_image_copy_memory(in); }

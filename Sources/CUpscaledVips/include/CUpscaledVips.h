@@ -1,8 +1,8 @@
-/* Non-variadic front doors for the C calls Swift cannot make, and the Linux declarations that
- * Swift's Glibc module hides because it is built without _GNU_SOURCE.
- * Every symbol is prefixed `upscaled_` so none squats on libvips' or glibc's names. */
-#ifndef CUPSCALED_SHIMS_H
-#define CUPSCALED_SHIMS_H
+/* Non-variadic front doors to libvips for Swift (the product's; test-only helpers are in
+ * CUpscaledTestShims, Linux calls in CUpscaledLinux). Every symbol is prefixed `upscaled_` so
+ * none squats on libvips' names. */
+#ifndef CUPSCALED_VIPS_H
+#define CUPSCALED_VIPS_H
 
 #include <stdint.h>
 #include <stdbool.h>
@@ -25,20 +25,14 @@ bool upscaled_vips_get_string(VipsImage *_Nonnull image, const char *_Nonnull na
                               char *_Nonnull buffer, size_t size);
 bool upscaled_vips_has_alpha(VipsImage *_Nonnull image);
 int upscaled_vips_bands(VipsImage *_Nonnull image);
-bool upscaled_vips_has_field(VipsImage *_Nonnull image, const char *_Nonnull name);
 
 int upscaled_vips_autorot(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out);
 /** Enlarges by (hscale, vscale) with vips_resize. Note: for scale > 1 libvips 8.14 uses its
  *  bicubic interpolator whatever kernel is named; we name it bicubic. */
 int upscaled_vips_resize(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out,
                          double hscale, double vscale);
-/** Enlarges with vips_affine and a named interpolator ("bicubic", "lbb", "nohalo", "bilinear"). */
-int upscaled_vips_affine_enlarge(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out,
-                                 double hscale, double vscale, const char *_Nonnull interpolator);
 /** Flattens alpha onto white: for formats that cannot hold alpha (JPEG). */
 int upscaled_vips_flatten_white(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out);
-/** Removes any alpha band beyond the colour bands. */
-int upscaled_vips_drop_alpha(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out);
 
 /** Encoders writing to an open file descriptor (streamed: the image is never held whole). On
  *  failure, *write_errno is the errno of the write(2) that failed, or 0 if no write failed (the
@@ -56,35 +50,13 @@ int upscaled_vips_resize_to(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnu
 /** Any format libvips knows, chosen by `suffix` (".tif", ".gif", …); for tests and tools. */
 int upscaled_vips_save_file(VipsImage *_Nonnull in, const char *_Nonnull path);
 
-/** A deterministic test picture: smooth gradients plus texture, `bands` 1–4, 8 or 16 bit. */
-VipsImage *_Nullable upscaled_vips_test_pattern(int width, int height, int bands, bool sixteen_bit);
-/** A copy of `in` with an int field set (e.g. "orientation"). */
-VipsImage *_Nullable upscaled_vips_with_int(VipsImage *_Nonnull in, const char *_Nonnull name, int value);
-/** A copy of `in` with a blob field set (e.g. "icc-profile-data", "exif-data"). */
-VipsImage *_Nullable upscaled_vips_with_blob(VipsImage *_Nonnull in, const char *_Nonnull name,
-                                             const void *_Nonnull data, size_t length);
 /** The length of a blob field, 0 when absent. */
 size_t upscaled_vips_blob_length(VipsImage *_Nonnull image, const char *_Nonnull name);
-/** Average absolute difference per sample between two same-sized images (for quality checks). */
-int upscaled_vips_mean_abs_diff(VipsImage *_Nonnull a, VipsImage *_Nonnull b, double *_Nonnull out);
-/** The largest absolute difference of any sample between two same-sized images (for tests). */
-int upscaled_vips_max_abs_diff(VipsImage *_Nonnull a, VipsImage *_Nonnull b, double *_Nonnull out);
-/** Fine detail of an image: the mean absolute difference between its luminance and a Gaussian
- *  blur of it (sigma 1). Blurry enlargements score low; for quality tests. */
-int upscaled_vips_detail(VipsImage *_Nonnull in, double *_Nonnull out);
-/** A rectangle of `in` (for tests). */
-int upscaled_vips_crop(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out, int left, int top, int width, int height);
-/** Shrinks with vips_resize (used to measure resampler quality by round trip). */
-int upscaled_vips_shrink(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out, double scale);
-VipsImage *_Nullable upscaled_vips_cmyk_pattern(int width, int height);
 
 /** The calling thread's last libvips error, copied (the global buffer races); free with g_free. */
 char *_Nullable upscaled_vips_error_copy(void);
-void upscaled_vips_error_clear(void);
 void upscaled_vips_unref(VipsImage *_Nullable image);
 void upscaled_free(void *_Nullable pointer);
-/** Releases per-thread libvips state: call when a thread that used libvips is about to exit. */
-void upscaled_vips_thread_shutdown(void);
 
 /* ---- libvips for the AI engine (ai_vips.c) ---- */
 
@@ -112,24 +84,5 @@ int upscaled_vips_bandjoin2(VipsImage *_Nonnull a, VipsImage *_Nonnull b, VipsIm
 VipsImage *_Nullable upscaled_vips_copy_memory(VipsImage *_Nonnull in);
 /** Decodes `in` whole into a new buffer (free with upscaled_free). */
 void *_Nullable upscaled_vips_write_memory(VipsImage *_Nonnull in, size_t *_Nonnull length);
-/** An image over pixels in memory (8-bit, `bands` interleaved); the memory must outlive it. */
-VipsImage *_Nullable upscaled_vips_from_memory(const void *_Nonnull data, size_t length, int width, int height, int bands);
-
-/* ---- Linux ---- */
-/** Returns the heap's free pages to the system (malloc_trim): after a job's large tiles, an
- *  idle daemon should not keep hundreds of MB resident. */
-void upscaled_release_free_memory(void);
-extern const unsigned int upscaled_RENAME_NOREPLACE;
-extern const int upscaled_O_TMPFILE;
-int upscaled_renameat2(int olddirfd, const char *_Nonnull oldpath, int newdirfd,
-                       const char *_Nonnull newpath, unsigned int flags);
-/** statfs(2)'s f_type for `path` (Swift's Glibc does not import sys/vfs.h). -1 and errno on failure. */
-int upscaled_statfs_type(const char *_Nonnull path, unsigned long long *_Nonnull type);
-/** An eventfd (non-blocking, close-on-exec) used to wake a thread blocked in poll(2). */
-int upscaled_eventfd(void);
-
-/** Names the calling thread (pthread_setname_np, which Swift's Glibc module hides); at most
- *  15 bytes are kept. Returns 0 or an errno value. */
-int upscaled_name_current_thread(const char *_Nonnull name);
 
 #endif
