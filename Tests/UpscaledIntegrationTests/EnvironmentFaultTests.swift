@@ -8,9 +8,10 @@ import UpscaledTestSupport
 /// Faults of the place rather than of the file: a full disk, a writer slower than the quiet
 /// window. Inputs are kept, nothing half-written appears, work resumes by itself.
 @Suite struct EnvironmentFaultTests {
-    /// The writer pauses, mid-file, longer than the quiet window and longer than one retry: the
-    /// half file is put back and looked at again (our own put-back, a rename into the inbox, must
-    /// not make it count as moved in, i.e. complete), and once the writer finishes it is upscaled.
+    /// The writer pauses, mid-file, longer than the quiet window: the half file is put back and
+    /// looked at again, and once the writer finishes it is upscaled. (That our own put-back, a
+    /// rename, does not make it count as moved in is shown by the corrupt file's test below: it
+    /// gets its three looks.)
     @Test func aFileStillBeingWrittenIsLookedAtAgainNotFailed() async throws {
         let h = try DaemonHarness()
         let daemon = try await h.start(["--quiet-window-ms", "200"])
@@ -19,8 +20,7 @@ import UpscaledTestSupport
         let bytes = try readFile(whole)
         let target = h.inbox.appending("slow-writer.png")
         try writeInPlace(target, bytes.prefix(bytes.count / 2))
-        // Two looks have failed and the file is back, untouched, for a third.
-        #expect(await eventually(timeout: .seconds(60)) { daemon.log.contains("does not decode yet (look 2") }, "\(daemon.log)")
+        #expect(await eventually(timeout: .seconds(60)) { daemon.log.contains("does not decode yet (look 1") }, "\(daemon.log)")
         #expect(await eventually { exists(target) }, "\(daemon.log)")
         #expect(listFiles(h.failed).isEmpty, "\(daemon.log)")
         try writeInPlace(target, bytes.dropFirst(bytes.count / 2), appending: true)
@@ -43,7 +43,8 @@ import UpscaledTestSupport
         try writeInPlace(h.inbox.appending("cut.png"), bytes.prefix(bytes.count / 2))
         #expect(await eventually(timeout: .seconds(40)) { exists(h.failed.appending("cut.png")) }, "\(daemon.log)")
         let elapsed = ContinuousClock.now - started
-        // Three looks again (3 s apart), then the judgement: well under the old minute.
+        // Three looks again (3 s apart), then the judgement: well under the old minute. Before the
+        // put-back counted as written in place, it was judged at its second look.
         #expect(daemon.log.contains("does not decode yet (look 3"), "\(daemon.log)")
         #expect(!daemon.log.contains("does not decode yet (look 4"), "\(daemon.log)")
         #expect(elapsed < .seconds(40), "took \(elapsed)")
