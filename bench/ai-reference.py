@@ -8,8 +8,8 @@ bench/ai-speed.py. Runs inside the venv those scripts make (numpy, Pillow, ncnn,
 `ncnn`: the PyPI `ncnn` wheel (pybind11 over the same C++ library the daemon links statically),
 the same .param/.bin, untiled unless --tile is given: input 8-bit RGB scaled by 1/255, blob
 "data" in, blob "output" out, times 255, rounded, clipped. With --tile it cuts the image exactly
-as the daemon's TilePlan does (a grid of tile x tile cores, `margin` px of context on each side
-that has a neighbour, cropped after inference).
+as the daemon's TilePlan does (a grid of tile x tile cores, each read through a window of one
+shape, tile + 2 x margin, clamped into the image, and cropped after inference).
 
 `torch`: SRVGGNetCompact (realesr-animevideov3's architecture) written out in PyTorch, with the
 weights read straight out of the ncnn .param/.bin (fp16 convolution weights, float32 biases and
@@ -89,8 +89,10 @@ def ncnn_tiled(net, rgb, threads, tile, margin):
     for y in range(0, h, tile):
         for x in range(0, w, tile):
             cw, ch = min(tile, w - x), min(tile, h - y)
-            left, top = max(0, x - margin), max(0, y - margin)
-            right, bottom = min(w, x + cw + margin), min(h, y + ch + margin)
+            # One window shape for every tile, clamped into the image (TilePlan).
+            ww, wh = min(w, tile + 2 * margin), min(h, tile + 2 * margin)
+            left, top = min(max(0, x - margin), w - ww), min(max(0, y - margin), h - wh)
+            right, bottom = left + ww, top + wh
             out = ncnn_run(net, rgb[top:bottom, left:right], threads)
             s = out.shape[1] // (bottom - top)
             if result is None:
