@@ -273,10 +273,12 @@ import UpscaledTestSupport
 
     @Test func slowAnswersTimeOutAndAreRetried() async throws {
         let server = try await StabilityTestServer()
-        server.script([.slow(4)])
-        let (h, _) = try await start("fast", config: "timeout_s = 1", server: server, args: ["--workers", "1"])
+        // Far apart on purpose: under a full CI run's load a normal answer (the server runs in this
+        // test process) has taken more than a second, and a 1 s time-out then failed them all.
+        server.script([.slow(20)])
+        let (h, _) = try await start("fast", config: "timeout_s = 5", server: server, args: ["--workers", "1"])
         try h.drop("s.png") { try ImageFactory.write($0, width: 100, height: 80) }
-        #expect(await eventually { exists(h.outbox.appending("s.png")) })
+        #expect(await eventually(timeout: .seconds(60)) { exists(h.outbox.appending("s.png")) })
         // The slow answer timed out and was retried (a connection the time-out closed may cost one more try).
         #expect((2...3).contains(posts(server, "/upscale/fast").count))
         #expect(listFiles(h.failed).isEmpty)
