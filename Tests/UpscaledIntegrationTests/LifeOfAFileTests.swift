@@ -30,7 +30,9 @@ import UpscaledTestSupport
         // must not make the daemon take half a file.
         let target = h.inbox.appending("slow.png")
         try writeInPlace(target, bytes.prefix(bytes.count / 2))
-        try await Task.sleep(for: .milliseconds(100))        // the writer's own pause (part of the scenario)
+        // The writer's own pause (part of the scenario), without leaving this thread: an await here
+        // could resume seconds later in a loaded CI run, past the quiet window.
+        usleep(100_000)
         try writeInPlace(target, bytes.dropFirst(bytes.count / 2), appending: true)
         // The original is archived only after the result is durable: wait for both.
         #expect(await eventually { exists(h.outbox.appending("slow.png")) && exists(h.archive.appending("slow.png")) })
