@@ -43,17 +43,9 @@ PICTURES = [("ai-quality-photos.png", ["astronaut", "chelsea", "coffee"]),
             ("ai-quality-drawings.png", ["page", "logo", "text"])]
 
 
-def image_path(name):
-    for ext in (".png", ".jpg"):
-        p = os.path.join(B.TEST_IMAGES, name + ext)
-        if os.path.exists(p):
-            return p
-    sys.exit(f"{name} is not in {B.TEST_IMAGES}: run packaging/install-test-images")
-
-
 def prepare(name, work):
     """The original (alpha on white, 8-bit, a multiple of 4) and its 4x shrunk copy."""
-    src = image_path(name)
+    src = B.test_image(name)
     flat = os.path.join(work, f"{name}-flat.v")
     if int(B.header(src, "bands")) in (2, 4):
         B.vips("flatten", src, flat, "--background", "255")

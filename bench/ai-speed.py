@@ -40,21 +40,13 @@ TARGET_VS_TORCH = 2.0
 TARGET_RSS_MB = 700
 
 
-def image_path(name):
-    for ext in (".png", ".jpg"):
-        p = os.path.join(B.TEST_IMAGES, name + ext)
-        if os.path.exists(p):
-            return p
-    sys.exit(f"{name} is not in {B.TEST_IMAGES}: run packaging/install-test-images")
-
-
 def make_inputs(work, sizes):
     """Photos resized to 1000x1000 (sRGB, no alpha), then cut / joined to each size."""
     cells = []
     for i, name in enumerate(PHOTOS):
         cell = os.path.join(work, f"cell{i}.v")
         rgb = os.path.join(work, f"cell{i}-rgb.v")
-        B.vips("thumbnail", image_path(name), cell, 1000, "--height", 1000, "--size", "force")
+        B.vips("thumbnail", B.test_image(name), cell, 1000, "--height", 1000, "--size", "force")
         if int(B.header(cell, "bands")) in (2, 4):
             B.vips("flatten", cell, cell + ".f.v", "--background", "255")
             cell = cell + ".f.v"

@@ -111,6 +111,15 @@ def binary_commit(binary):
     return (r.stdout.strip() or "?") + (" (repository HEAD; the binary may differ)" if r.returncode == 0 else "")
 
 
+def test_image(name):
+    """The scikit-image sample `name` (.png or .jpg) that packaging/install-test-images installed."""
+    for ext in (".png", ".jpg"):
+        p = os.path.join(TEST_IMAGES, name + ext)
+        if os.path.exists(p):
+            return p
+    sys.exit(f"{name} is not in {TEST_IMAGES}: run packaging/install-test-images")
+
+
 def model_files(name):
     stem = os.path.join(MODELS, MODEL_STEMS[name])
     return stem + ".param", stem + ".bin"

@@ -82,25 +82,20 @@ VipsImage *upscaled_vips_with_blob(VipsImage *in, const char *name, const void *
     return out;
 }
 
-int upscaled_vips_mean_abs_diff(VipsImage *a, VipsImage *b, double *out) {
+/* |a - b| per sample, reduced by `reduce` (vips_avg or vips_max). */
+static int abs_diff(VipsImage *a, VipsImage *b, double *out, int (*reduce)(VipsImage *, double *, ...)) {
     VipsImage *d = NULL, *m = NULL;
     int rc = vips_subtract(a, b, &d, NULL);
     if (rc == 0) rc = vips_abs(d, &m, NULL);
-    if (rc == 0) rc = vips_avg(m, out, NULL);
+    if (rc == 0) rc = reduce(m, out, NULL);
     if (d) g_object_unref(d);
     if (m) g_object_unref(m);
     return rc;
 }
 
-int upscaled_vips_max_abs_diff(VipsImage *a, VipsImage *b, double *out) {
-    VipsImage *d = NULL, *m = NULL;
-    int rc = vips_subtract(a, b, &d, NULL);
-    if (rc == 0) rc = vips_abs(d, &m, NULL);
-    if (rc == 0) rc = vips_max(m, out, NULL);
-    if (d) g_object_unref(d);
-    if (m) g_object_unref(m);
-    return rc;
-}
+int upscaled_vips_mean_abs_diff(VipsImage *a, VipsImage *b, double *out) { return abs_diff(a, b, out, vips_avg); }
+
+int upscaled_vips_max_abs_diff(VipsImage *a, VipsImage *b, double *out) { return abs_diff(a, b, out, vips_max); }
 
 int upscaled_vips_crop(VipsImage *in, VipsImage **out, int left, int top, int width, int height) {
     return vips_extract_area(in, out, left, top, width, height, NULL);
