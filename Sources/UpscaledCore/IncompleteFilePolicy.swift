@@ -29,7 +29,7 @@ public struct IncompleteFilePolicy: Sendable, Equatable {
         }
 
         /// No look has failed yet.
-        public static let none = History()
+        public static let noFailures = History()
     }
 
     public enum Verdict: Sendable, Equatable {

@@ -35,8 +35,9 @@ public enum Daemon {
             logger.notice("recovered after an interrupted run: \(report.finished) finished, \(report.putBack) returned to the inbox")
         }
 
+        let ignore = SharedIgnoreRules(config: config)
         let pipeline = Pipeline(runner: runner, io: io, layout: layout, status: status, config: config,
-                                logger: logger, retriesDeferred: !once)
+                                ignore: ignore, logger: logger, retriesDeferred: !once)
         for claim in report.resumable { await pipeline.resume(claim) }
         if !report.resumable.isEmpty {
             logger.notice("resuming \(report.resumable.count) creative generation(s) started before the restart")
@@ -73,7 +74,7 @@ public enum Daemon {
             await workers
         } else {
             // The watch exists before the scan: nothing dropped in between can be missed.
-            let inboxService = InboxService(config: config, pipeline: pipeline, status: status, logger: logger)
+            let inboxService = InboxService(config: config, pipeline: pipeline, ignore: ignore, status: status, logger: logger)
             let mode = await inboxService.arm()
             status.set(state: .idle, mode: mode)
             await pipeline.republish()

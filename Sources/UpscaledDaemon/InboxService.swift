@@ -27,26 +27,23 @@ public final class InboxService: Service {
     /// How the inbox is being watched right now.
     enum Mode: Equatable { case inotify, polling(String), waiting }
 
-    public init(config: DaemonConfig, pipeline: Pipeline, status: StatusBoard, logger: Logger) {
+    public init(config: DaemonConfig, pipeline: Pipeline, ignore: SharedIgnoreRules, status: StatusBoard, logger: Logger) {
         self.inbox = config.inbox
         self.config = config
         self.pipeline = pipeline
         self.status = status
         self.logger = logger
-        self.ignoreRules = Mutex(IgnoreRules(extraSuffixes: config.ignoreSuffixes))
+        self.ignore = ignore
     }
 
-    private let ignoreRules: Mutex<IgnoreRules>
-    private var ignore: IgnoreRules { ignoreRules.withLock { $0 } }
+    /// Shared with the pipeline's scans.
+    private let ignore: SharedIgnoreRules
 
-    /// A reload: the watcher ignores what the new `ignore_suffixes` say from now on. - Returns:
-    /// whether the rules changed (files they hid until now need a scan to be seen).
+    /// A reload: the watcher and the scans ignore what the new `ignore_suffixes` say from now on.
+    /// - Returns: whether the rules changed (files they hid until now need a scan to be seen).
     public func update(config: DaemonConfig) -> Bool {
-        let rules = IgnoreRules(extraSuffixes: config.ignoreSuffixes)
-        let changed = ignoreRules.withLock { old in
-            defer { old = rules }
-            return old != rules
-        }
+        let changed = ignore.update(config: config)
+        let rules = ignore.current
         current.withLock { $0?.setIgnore(rules) }
         return changed
     }
@@ -74,7 +71,7 @@ public final class InboxService: Service {
         let mode = chooseMode()
         if mode == .inotify {
             do {
-                let watcher = try InboxWatcher(inbox: inbox, ignore: ignore)
+                let watcher = try InboxWatcher(inbox: inbox, ignore: ignore.current)
                 watcher.start()
                 current.withLock { $0 = watcher }
                 armedMode = .inotify

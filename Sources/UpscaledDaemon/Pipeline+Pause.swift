@@ -9,36 +9,15 @@ import UpscaledLinux
 extension Pipeline {
     // MARK: - Pause
 
-    /// What must work again before a pause ends.
-    public enum ResumeProbe: Sendable { case engine, outboxWritable }
-
     /// The engine (or the place) cannot work: stop handing out jobs, and check with backoff until
     /// it works. Each cause has its own probe and only that probe lifts it (`PauseState`).
-    public func pause(_ reason: String, probe: ResumeProbe = .engine) {
-        guard !stopping else { return }
-        let effects = pauses.pause(probe == .engine ? .engine : .disk, reason: reason)
-        engineNote = "paused: \(pauses.reason ?? reason)"
-        publish()
-        // Workers already waiting for a job stay waiting: nextJob re-checks the pause.
-        if !effects.isEmpty {
-            logger.error("paused: \(reason); files stay in the inbox until it works again (or on reload)")
-        }
-        apply(effects)
-    }
-
-    fileprivate func apply(_ effects: [PauseState.Effect], note: String? = nil) {
-        for effect in effects {
-            switch effect {
-            case .startProbe(let cause): startProbe(cause)
-            case .stopProbe(let cause): probes.removeValue(forKey: cause)?.cancel()
-            case .resumeWork: resumeWork(note: note)
-            }
-        }
+    public func pause(_ reason: String, cause: PauseState.Cause = .engine) async {
+        await execute(machine.pause(cause, reason: reason))
     }
 
     /// Checks `cause` with backoff until it works: the engine's own check (a key from 15x the
     /// retry base), or a test write to the outbox and the journal every 2 s (cheap).
-    fileprivate func startProbe(_ cause: PauseState.Cause) {
+    func startProbe(_ cause: PauseState.Cause) {
         probes[cause]?.cancel()
         let engine = runner.engine
         let outbox = layout.outbox
@@ -83,52 +62,22 @@ extension Pipeline {
         return true
     }
 
-    fileprivate func probePassed(_ cause: PauseState.Cause, note: String?) {
-        apply(pauses.lift(cause), note: note)
-        if let still = pauses.reason {
-            engineNote = "paused: \(still)"
-            logger.notice("\(cause == .disk ? "the outbox is writable" : "the engine works") again; still paused: \(still)")
-            publish()
-        }
+    fileprivate func probePassed(_ cause: PauseState.Cause, note: String?) async {
+        await execute(machine.probePassed(cause, note: note))
     }
 
-    fileprivate func probeFailed(_ cause: PauseState.Cause, reason: String) {
-        pauses.stillFailing(cause, reason: reason)
-        guard let shown = pauses.reason else { return }
-        engineNote = "paused: \(shown)"
-        publish()
-    }
-
-    /// Every cause is lifted: hand out jobs.
-    fileprivate func resumeWork(note: String?) {
-        engineNote = note
-        // Files queued while paused go to workers already waiting for a job.
-        while !waitingWorkers.isEmpty, let next = takeReady() {
-            waitingWorkers.removeLast().resume(returning: next)
-        }
-        logger.notice("resumed\(note.map { ": \($0)" } ?? "")")
-        for waiter in pauseWaiters { waiter.resume() }
-        pauseWaiters.removeAll()
-        publish()
-        checkIdle()
+    fileprivate func probeFailed(_ cause: PauseState.Cause, reason: String) async {
+        await execute(machine.probeFailed(cause, reason: reason))
     }
 
     /// On reload: check the engine at once instead of waiting for its next backoff step. This
     /// decides the engine's cause only; a full or read-only disk keeps its pause and its probe.
     public func recheckEngine() async {
-        let engine = runner.engine
         do {
-            let note = try await engine.prepare()
-            if pauses.reasons[.engine] != nil {
-                probePassed(.engine, note: note)
-            } else if !pauses.isPaused {
-                engineNote = note
-                publish()
-            }
+            let note = try await runner.engine.prepare()
+            await execute(machine.engineWorksOnReload(note: note))
         } catch {
-            let wasPaused = pauses.reasons[.engine] != nil
-            pause(error.reason)
-            if wasPaused { startProbe(.engine) }      // the user changed something: backoff from the start
+            await execute(machine.engineFailsOnReload(reason: error.reason))
         }
     }
 }

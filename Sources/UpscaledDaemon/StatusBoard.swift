@@ -36,7 +36,7 @@ public final class StatusBoard: Sendable {
     public var snapshot: StatusSnapshot { state.withLock { $0.snapshot } }
 
     /// New counters from the pipeline; `working`/`idle` follows from them.
-    public func update(counters: Pipeline.Counters) {
+    public func update(counters: PipelineCounters) {
         change { snapshot in
             snapshot.queued = counters.queued
             snapshot.inFlight = counters.inFlight

@@ -6,7 +6,7 @@ import UpscaledCore
 
     /// Feeds `looks` (size, mtime) failures in order; returns how many were retried before the judgement.
     func retriesBeforeJudgement(_ looks: [(Int64, Double)]) -> Int? {
-        var history = IncompleteFilePolicy.History.none
+        var history = IncompleteFilePolicy.History.noFailures
         for (index, look) in looks.enumerated() {
             switch policy.afterFailure(history, size: look.0, modified: look.1) {
             case .retry(let next): history = next

@@ -1,5 +1,4 @@
 import SystemPackage
-import UpscaledCore
 
 /// How one job ended, from the pipeline's point of view.
 public enum JobOutcome: Sendable, Equatable {
@@ -21,17 +20,4 @@ public enum JobOutcome: Sendable, Equatable {
     case retrySoon(reason: String, history: IncompleteFilePolicy.History)
     /// The file was gone before it could be claimed (moved away, deleted, claimed by a twin event).
     case vanished
-}
-
-/// What a job reads at its start; the pipeline replaces it as a whole on reload.
-public struct JobSettings: Sendable, Equatable {
-    public var target: UpscaleTarget
-    public var outputFormat: OutputFormat
-    public var afterSuccess: DaemonConfig.AfterSuccess
-
-    public init(config: DaemonConfig) {
-        target = config.target
-        outputFormat = config.outputFormat
-        afterSuccess = config.afterSuccess
-    }
 }
