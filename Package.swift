@@ -133,6 +133,15 @@ let package = Package(
                            .product(name: "MultipartKit", package: "multipart-kit"),
                            .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict),
+        // The daemon's pipeline, runner, journal replay and config loader in-process, with a
+        // scripted engine: what the subprocess tests would show, in a fraction of the time.
+        .testTarget(
+            name: "UpscaledDaemonTests",
+            dependencies: ["UpscaledDaemon", "UpscaledCore", "UpscaledEngines", "UpscaledLinux", "UpscaledTestSupport",
+                           .product(name: "SystemPackage", package: "swift-system"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict),
         .testTarget(
             name: "UpscaledSystemdTests",
             dependencies: ["UpscaledTestSupport", "UpscaledCore", "UpscaledDaemon",

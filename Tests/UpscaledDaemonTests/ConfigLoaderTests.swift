@@ -1,0 +1,70 @@
+import SystemPackage
+import Testing
+import UpscaledCore
+import UpscaledDaemon
+import UpscaledTestSupport
+
+/// `config.toml` in, `DaemonConfig` out, in this process: defaults, the file, the flags, and an
+/// error that names the file and the key for everything a user can get wrong.
+@Suite struct ConfigLoaderTests {
+    let temp = TempDirectory("upscaled-config")
+    var environment: [String: String] { ["HOME": temp.path.string] }
+
+    func load(_ toml: String?, overrides: ConfigOverrides = ConfigOverrides()) throws(ConfigError) -> DaemonConfig {
+        let file = temp.appending("config.toml")
+        if let toml { try? writeFile(file, Array(toml.utf8)) }
+        return try ConfigLoader(explicitPath: toml == nil ? nil : file, overrides: overrides).load(environment: environment)
+    }
+
+    func message(_ toml: String) -> String {
+        do { _ = try load(toml); return "" } catch { return error.message }
+    }
+
+    @Test func noFileMeansTheDefaultsOnTildeUpscale() throws {
+        let config = try load(nil)
+        #expect(config.root == temp.path.appending("Upscale"))
+        #expect(config.engineKind == .ai && config.target == .scale(2) && config.afterSuccess == .archive)
+    }
+
+    @Test func theFileSetsAndTheFlagsWin() throws {
+        var overrides = ConfigOverrides()
+        overrides.workers = 3
+        let config = try load("""
+            root = "~/Pictures/up"
+            engine = "local"
+            width = 1920
+            workers = 1
+            ignore_suffixes = [".part"]
+            [ai]
+            memory_mb = 1024
+            """, overrides: overrides)
+        #expect(config.root == temp.path.appending("Pictures/up"))
+        #expect(config.engineKind == .local && config.target == .fitWidth(1920))
+        #expect(config.workers == 3 && config.ignoreSuffixes == [".part"] && config.ai.memoryMB == 1024)
+    }
+
+    @Test func aCloudEngineWaitsOnTheNetworkSoItsWorkersAreItsConcurrency() throws {
+        #expect(try load("engine = \"fast\"\n[stability]\nconcurrency = 6").workers == 6)
+        #expect(try load("engine = \"fast\"\nworkers = 2").workers == 2)                   // unless said
+    }
+
+    @Test func mistakesNameTheFileAndTheKey() {
+        let file = temp.appending("config.toml").string
+        #expect(message("scael = 2").hasPrefix("\(file): unknown key 'scael'"))
+        #expect(message("scale = 2\nwidth = 100").contains("set only one of scale, width and height"))
+        #expect(message("workers = \"two\"").contains("workers"))
+        #expect(message("[ai]\ntile_margin = 999").contains("ai.tile_margin 999 is out of range"))
+        #expect(message("after_success = \"keep\"").contains("after_success"))
+        #expect(message("engine = 7").contains("engine"))
+        #expect(message("scale = = 2").contains("line 1"))
+    }
+
+    @Test func anUnreadableExplicitFileIsAnErrorNotTheDefaults() {
+        do {
+            _ = try ConfigLoader(explicitPath: temp.appending("missing.toml"), overrides: ConfigOverrides()).load(environment: environment)
+            Issue.record("a missing --config file was taken for no file")
+        } catch {
+            #expect(error.message.contains("cannot read config file \(temp.appending("missing.toml").string)"))
+        }
+    }
+}
