@@ -35,6 +35,16 @@ public enum OutputNaming {
         return FilePath.Component(bytes: name)!
     }
 
+    /// How many numbered variants of one name are tried before a folder counts as full.
+    public static let maximumAttempts = 10_000
+
+    /// Every candidate for `original`, in order: the plain name, then "name (1).png"… A caller
+    /// tries each until one is free (with a no-replace rename or link, never a prior check alone).
+    public static func candidates(for original: FilePath.Component, newExtension: String?,
+                                  limit: Int = maximumAttempts) -> some Sequence<FilePath.Component> {
+        (0..<limit).lazy.map { candidate(for: original, newExtension: newExtension, attempt: $0) }
+    }
+
     /// A sidecar's name for a file in `failed/` or `quarantine/`: `<name>.json`, shortened the same way.
     public static func sidecar(for file: FilePath.Component) -> FilePath.Component {
         var name = file.bytes + Array(".json".utf8)

@@ -54,9 +54,8 @@ extension JobRunner {
         let inode = try temp.inode()
         var record = claim.record
         var output: FilePath?
-        for attempt in 0..<10_000 {
-            let candidate = outDirectory.appending(
-                OutputNaming.candidate(for: outputName, newExtension: result.format.fileExtension, attempt: attempt))
+        for name in OutputNaming.candidates(for: outputName, newExtension: result.format.fileExtension) {
+            let candidate = outDirectory.appending(name)
             if try FileOperations.statusIfPresent(candidate) != nil { continue }
             record.state = .committingOutput
             record.afterSuccess = afterSuccess
@@ -108,8 +107,7 @@ extension JobRunner {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let json = Array((try? encoder.encode(sidecar)) ?? Data()) + [0x0A]
         var record = claim.record
-        for attempt in 0..<10_000 {
-            let name = OutputNaming.candidate(for: claim.relative.lastComponent!, newExtension: nil, attempt: attempt)
+        for name in OutputNaming.candidates(for: claim.relative.lastComponent!, newExtension: nil) {
             let target = directory.appending(name)
             let sidecarPath = directory.appending(OutputNaming.sidecar(for: name))
             if try FileOperations.statusIfPresent(target) != nil || FileOperations.statusIfPresent(sidecarPath) != nil {
@@ -132,9 +130,8 @@ extension JobRunner {
                 defer { keep.close(committed: kept) }
                 try keep.write(attachment.bytes)
                 try keep.sync()
-                for n in 0..<100 {
-                    let keptName = OutputNaming.candidate(
-                        for: name, newExtension: "blurred.\(attachment.format.fileExtension)", attempt: n)
+                for keptName in OutputNaming.candidates(for: name, newExtension: "blurred.\(attachment.format.fileExtension)",
+                                                        limit: 100) {
                     if try keep.commit(as: directory.appending(keptName)) { kept = true; break }
                 }
             }
@@ -163,8 +160,8 @@ extension JobRunner {
 
     /// Renames `source` into `directory` under `name`, or the first free numbered variant; never replaces.
     func place(_ source: FilePath, in directory: FilePath, name: FilePath.Component) throws -> FilePath {
-        for attempt in 0..<10_000 {
-            let target = directory.appending(OutputNaming.candidate(for: name, newExtension: nil, attempt: attempt))
+        for candidate in OutputNaming.candidates(for: name, newExtension: nil) {
+            let target = directory.appending(candidate)
             if try FileOperations.renameNoReplace(source, to: target) {
                 try FileOperations.syncDirectory(directory)
                 return target

@@ -129,23 +129,13 @@ public final class JobRunner: Sendable {
             }
             return await fileAway(claim, failure: UpscaleFailure(code: .notARegularFile, reason: "\(name) is \(what)"))
         }
-        // The type is decided by content, not by name.
-        let sniffed: SniffResult
+        let format: ImageFormat
         do {
-            sniffed = ImageFormat.sniff(try await blocking { try FileOperations.readHead(claim.path, count: ImageFormat.sniffLength) })
+            format = try await blocking { try InputSniff.format(of: claim.path, name: name) }
+        } catch let failure as UpscaleFailure {
+            return await fileAway(claim, failure: failure)
         } catch {
             return await putBack(claim, reason: "cannot read it: \(error)")
-        }
-        let format: ImageFormat
-        switch sniffed {
-        case .empty:
-            return await fileAway(claim, failure: UpscaleFailure(code: .empty, reason: "\(name) is empty (0 bytes)"))
-        case .unsupported(let what):
-            return await fileAway(claim, failure: UpscaleFailure(
-                code: .notAnImage,
-                reason: "\(name) is \(what); supported: PNG, JPEG, WebP, GIF, TIFF, HEIF, AVIF, JPEG XL"))
-        case .image(let f):
-            format = f
         }
         let outputFormat = settings.outputFormat.resolved(for: format)
         let outDirectory = layout.join(layout.outbox, claim.relative.removingLastComponent())

@@ -16,10 +16,8 @@ public enum OneShotUpscale {
         }
         guard status.kind == .regular else { throw Failure(description: "\(input.display) is not a regular file") }
         let format: ImageFormat
-        switch ImageFormat.sniff(try FileOperations.readHead(input, count: ImageFormat.sniffLength)) {
-        case .image(let f): format = f
-        case .empty: throw Failure(description: "\(input.display) is empty (0 bytes)")
-        case .unsupported(let what): throw Failure(description: "\(input.display) is \(what), not a supported image")
+        do { format = try InputSniff.format(of: input, name: input.display) } catch let failure as UpscaleFailure {
+            throw Failure(description: failure.reason)
         }
         let engine: any UpscaleEngine
         switch config.engineKind {
@@ -66,8 +64,8 @@ public enum OneShotUpscale {
         let base = input.lastComponent!
         let stem = base.stem + "-upscaled"
         let named = FilePath.Component(stem + "." + outputFormat.fileExtension) ?? base
-        for attempt in 0..<10_000 {
-            let candidate = directory.appending(OutputNaming.candidate(for: named, newExtension: nil, attempt: attempt))
+        for name in OutputNaming.candidates(for: named, newExtension: nil) {
+            let candidate = directory.appending(name)
             if try temp.commit(as: candidate) {
                 committed = true
                 try FileOperations.syncDirectory(directory)
