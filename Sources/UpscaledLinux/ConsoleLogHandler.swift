@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import SystemPackage
 
 /// Human log lines on stderr: `2026-11-25 09:30:01 info  filed holiday.jpg → outbox/holiday.png`.
 /// Metadata follows as `key=value`; the journal handler takes over under systemd.
@@ -27,13 +28,9 @@ public struct ConsoleLogHandler: LogHandler {
             line += " \(key.replacingOccurrences(of: "upscaled.", with: ""))=\(value)"
         }
         line += "\n"
-        let bytes = Array(line.utf8)
-        var offset = 0
-        while offset < bytes.count {    // one write(2) per line in the common case: lines never interleave
-            let n = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
-            if n <= 0 { if n < 0 && Glibc.errno == EINTR { continue } else { break } }
-            offset += n
-        }
+        // One write(2) per line in the common case: lines never interleave. A log line that
+        // cannot be written (stderr closed) is dropped: logging must never stop the daemon.
+        _ = try? FileDescriptor.standardError.writeAll(Array(line.utf8))
     }
 
     static func timestamp() -> String {

@@ -161,12 +161,13 @@ public enum FileOperations {
         var buffer = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, count - filled, off_t(offset + filled)) }
-            if n == 0 { break }
-            if n < 0 {
-                if Glibc.errno == EINTR { continue }
-                throw SystemCallError("pread", path: path, errno: Glibc.errno)
+            let n = try naming("pread", path: path) {
+                try buffer.withUnsafeMutableBytes { raw in
+                    try FileDescriptor(rawValue: fd).read(fromAbsoluteOffset: Int64(offset + filled),
+                                                          into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
+                }
             }
+            if n == 0 { break }
             filled += n
         }
         return Array(buffer.prefix(filled))
@@ -202,15 +203,7 @@ extension FileOperations {
             close(fd)
             if !ok { try? removeIfPresent(temp) }
         }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress! + offset, raw.count - offset) }
-            if n < 0 {
-                if Glibc.errno == EINTR { continue }
-                throw SystemCallError("write", path: temp, errno: Glibc.errno)
-            }
-            offset += n
-        }
+        try naming("write", path: temp) { try FileDescriptor(rawValue: fd).writeAll(bytes) }
         if durable { try retrying("fsync", path: temp) { fsync(fd) } }
         try replace(temp, to: path)
         ok = true
@@ -224,12 +217,8 @@ extension FileOperations {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while out.count < limit {
-            let n = chunk.withUnsafeMutableBytes { raw in Glibc.read(fd, raw.baseAddress, raw.count) }
+            let n = try naming("read", path: path) { try chunk.withUnsafeMutableBytes { try FileDescriptor(rawValue: fd).read(into: $0) } }
             if n == 0 { break }
-            if n < 0 {
-                if Glibc.errno == EINTR { continue }
-                throw SystemCallError("read", path: path, errno: Glibc.errno)
-            }
             out.append(contentsOf: chunk[0..<n])
         }
         return out

@@ -51,6 +51,17 @@ func retrying<T: BinaryInteger>(_ call: String, path: FilePath? = nil, _ body: (
     }
 }
 
+/// Runs a SystemPackage call (which retries EINTR itself, and writes or reads in full where it
+/// says so) and names its failure as ours do: the call, the path, errno.
+@discardableResult
+func naming<T>(_ call: String, path: FilePath? = nil, _ body: () throws -> T) throws(SystemCallError) -> T {
+    do { return try body() } catch let errno as Errno {
+        throw SystemCallError(call, path: path, errno: errno.rawValue)
+    } catch {
+        throw SystemCallError(call, path: path, errno: EIO)
+    }
+}
+
 /// Runs a system call that takes `path` as a C string, retrying on EINTR; throws with errno on -1.
 @discardableResult
 func retrying<T: BinaryInteger>(_ call: String, on path: FilePath, _ body: (UnsafePointer<CChar>) -> T)

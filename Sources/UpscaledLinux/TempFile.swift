@@ -38,15 +38,7 @@ public struct TempFile: Sendable {
 
     /// Writes all of `bytes`.
     public func write(_ bytes: [UInt8]) throws(SystemCallError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset) }
-            if n < 0 {
-                if Glibc.errno == EINTR { continue }
-                throw SystemCallError("write", path: directory, errno: Glibc.errno)
-            }
-            offset += n
-        }
+        try naming("write", path: directory) { try FileDescriptor(rawValue: fd).writeAll(bytes) }
     }
 
     /// Flushes data and metadata to the disk: after this, a crash cannot leave a truncated result.

@@ -27,18 +27,19 @@ public struct ResultCache: Sendable {
 
     /// SHA-256 of a file, read in chunks (the file is never held whole). Blocking.
     public static func digest(of path: FilePath) throws -> String {
-        let fd = path.withPlatformString { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
-        if fd < 0 { throw SystemCallError("open", path: path, errno: errno) }
-        defer { close(fd) }
+        let file: FileDescriptor
+        do { file = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec, .noFollow]) } catch let errno as Errno {
+            throw SystemCallError("open", path: path, errno: errno.rawValue)
+        }
+        defer { try? file.close() }
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n == 0 { break }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemCallError("read", path: path, errno: errno)
+            let n: Int
+            do { n = try buffer.withUnsafeMutableBytes { try file.read(into: $0) } } catch let errno as Errno {
+                throw SystemCallError("read", path: path, errno: errno.rawValue)
             }
+            if n == 0 { break }
             hasher.update(data: buffer[0..<n])
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
