@@ -140,7 +140,8 @@ let package = Package(
             dependencies: ["UpscaledDaemon", "UpscaledCore", "UpscaledEngines", "UpscaledLinux", "UpscaledTestSupport",
                            .product(name: "SystemPackage", package: "swift-system"),
                            .product(name: "Logging", package: "swift-log"),
-                           .product(name: "NIOPosix", package: "swift-nio")],
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict),
         .testTarget(
             name: "UpscaledSystemdTests",

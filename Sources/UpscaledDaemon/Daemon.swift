@@ -17,14 +17,33 @@ public enum Daemon {
         SignalRouter.hold(SIGHUP)
         let layout = FolderLayout(config: config)
         try layout.prepare()
+        let resources = ResourceStack()
+        do {
+            try await run(loader: loader, config: config, layout: layout, once: once, resources: resources, logger: logger)
+        } catch {
+            await resources.closeAll()                       // what start-up opened, last first
+            throw error
+        }
+    }
+
+    private static func run(loader: ConfigLoader, config: DaemonConfig, layout: FolderLayout, once: Bool,
+                            resources: ResourceStack, logger: Logger) async throws {
         let notifier = SystemdNotifier()
         let io = NIOThreadPool(numberOfThreads: 2)
         io.start()
-
+        resources.push("the I/O threads") { try? await io.shutdownGracefully() }
         let engine = try makeEngine(config, layout: layout, logger: logger)
         let metrics = config.metricsTextfile.map { MetricsExporter(file: FilePath($0)) }
         let status = StatusBoard(file: layout.statusFile, notifier: notifier, engine: engine.name,
                                  target: "\(config.target.summary) \(engine.summary)", metrics: metrics)
+        // Closed after the engine: "stopped" is the last thing the status file and systemd hear.
+        resources.push("the status writers") {
+            status.set(state: .stopped)
+            status.flushNow()
+            status.drainWrites()
+            notifier.flush()
+        }
+        resources.push("the \(engine.name) engine") { await engine.shutdown() }
         let runner = JobRunner(layout: layout, engine: engine, io: io, logger: logger) { file, done, total in
             status.progress(file: file, done: done, total: total)
         }
@@ -54,24 +73,12 @@ public enum Daemon {
             "upscaled.target": "\(config.target.summary)", "upscaled.workers": "\(config.workers)",
         ])
 
+        // The resources first: the group shuts down in reverse order, so they close last.
+        var services = resources.services
         if once {
             status.set(state: .working, mode: "once")
-            // SIGTERM/SIGINT end a --once run as gently as the service: no new claims, the jobs
-            // in flight finish, the rest stays in the inbox for the next run.
-            let stopOnSignal = Task {
-                for await signal in SignalRouter.arrivals(of: [SIGTERM, SIGINT]) {
-                    let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
-                    logger.notice("\(name): finishing the jobs in flight, leaving the rest in the inbox")
-                    await pipeline.stop()
-                    return
-                }
-            }
-            defer { stopOnSignal.cancel() }
-            await pipeline.scan(reason: "processing the inbox once")
-            async let workers: Void = pipeline.runWorkers()
-            await pipeline.waitUntilIdle()
-            await pipeline.stop()
-            await workers
+            services.append(.init(service: OnceService(pipeline: pipeline), successTerminationBehavior: .gracefullyShutdownGroup,
+                                  failureTerminationBehavior: .gracefullyShutdownGroup))
         } else {
             // The watch exists before the scan: nothing dropped in between can be missed.
             let inboxService = InboxService(config: config, pipeline: pipeline, ignore: ignore, status: status, logger: logger)
@@ -85,51 +92,47 @@ public enum Daemon {
             SignalRouter.hold(SIGINT)
             notifier.ready(status: status.flushNow().line)
             logger.info("ready: \(mode) on \(layout.inbox.display)")
-
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-                .init(service: PipelineService(pipeline: pipeline)),
-                .init(service: inboxService),
-                .init(service: ReloadService(loader: loader, notifier: notifier, status: status, logger: logger) { newConfig in
-                    try engine.update(config: newConfig)          // first: a model that cannot load keeps everything
-                    await pipeline.update(config: newConfig)
-                    if inboxService.update(config: newConfig) {
-                        // Files the old rules hid get no new event: look at the inbox again.
-                        await pipeline.scan(reason: "rescan after ignore_suffixes changed")
-                    }
-                    await pipeline.recheckEngine()
-                    status.set(state: .idle, engine: engine.name, target: "\(newConfig.target.summary) \(engine.summary)")
-                    LogLevelSwitch.shared.level = Logger.Level(rawValue: newConfig.logLevel) ?? .info
-                    var notes: [String] = []
-                    if newConfig.root != config.root { notes.append("root") }
-                    if newConfig.workers != config.workers { notes.append("workers") }
-                    if newConfig.engine != config.engine { notes.append("engine") }
-                    return notes.isEmpty ? nil : "changes to \(notes.joined(separator: ", ")) take effect after a restart"
-                }),
-            ]
+            let reload = ReloadService(loader: loader, notifier: notifier, status: status, logger: logger) { newConfig in
+                try engine.update(config: newConfig)          // first: a model that cannot load keeps everything
+                await pipeline.update(config: newConfig)
+                if inboxService.update(config: newConfig) {
+                    // Files the old rules hid get no new event: look at the inbox again.
+                    await pipeline.scan(reason: "rescan after ignore_suffixes changed")
+                }
+                await pipeline.recheckEngine()
+                status.set(state: .idle, engine: engine.name, target: "\(newConfig.target.summary) \(engine.summary)")
+                LogLevelSwitch.shared.level = Logger.Level(rawValue: newConfig.logLevel) ?? .info
+                var notes: [String] = []
+                if newConfig.root != config.root { notes.append("root") }
+                if newConfig.workers != config.workers { notes.append("workers") }
+                if newConfig.engine != config.engine { notes.append("engine") }
+                return notes.isEmpty ? nil : "changes to \(notes.joined(separator: ", ")) take effect after a restart"
+            }
+            services += [PipelineService(pipeline: pipeline) as any Service, inboxService, reload].map {
+                .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup)
+            }
             if let interval = notifier.watchdogInterval() {
                 services.append(.init(service: WatchdogService(notifier: notifier, interval: interval)))
             }
             services.append(.init(service: StoppingAnnouncer(notifier: notifier, status: status)))
-            // SIGTERM and SIGINT come through SignalRouter (no Dispatch), not the group's own
-            // signal handling; each starts the same graceful shutdown.
-            let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
-            try await withThrowingDiscardingTaskGroup { tasks in
-                tasks.addTask {
-                    for await _ in SignalRouter.arrivals(of: [SIGTERM, SIGINT]) {
-                        await group.triggerGracefulShutdown()
-                    }
-                }
-                try await group.run()
-                tasks.cancelAll()
-            }
         }
-        await engine.shutdown()
-        status.set(state: .stopped)
-        status.flushNow()
-        status.drainWrites()
-        notifier.flush()
+        // SIGTERM and SIGINT come through SignalRouter (no Dispatch), not the group's own
+        // signal handling; each starts the same graceful shutdown.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
+        try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask {
+                for await signal in SignalRouter.arrivals(of: [SIGTERM, SIGINT]) {
+                    if once {
+                        let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+                        logger.notice("\(name): finishing the jobs in flight, leaving the rest in the inbox")
+                    }
+                    await group.triggerGracefulShutdown()
+                }
+            }
+            try await group.run()
+            tasks.cancelAll()
+        }
         let final = await pipeline.counters
-        try? await io.shutdownGracefully()
         logger.info("stopped: done \(final.done), failed \(final.failed), quarantined \(final.quarantined)")
     }
 
