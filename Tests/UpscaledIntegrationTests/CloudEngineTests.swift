@@ -7,32 +7,7 @@ import UpscaledTestSupport
 
 /// The built daemon against a real HTTP server on 127.0.0.1 that follows the Stability API
 /// reference: every engine, every outcome class, the limits, the key.
-@Suite struct CloudEngineTests {
-    /// A daemon on `engine`, pointed at a fresh test server, with fast retries.
-    func start(_ engine: String, config extra: String = "", server: StabilityTestServer? = nil, args: [String] = [],
-               waitForReady: Bool = true) async throws -> (DaemonHarness, StabilityTestServer) {
-        let h = try DaemonHarness()
-        let server = if let server { server } else { try await StabilityTestServer() }
-        let config = h.home.path.appending("cloud.toml")
-        // Fast retries for tests; `extra` lines replace these defaults.
-        var lines = ["retry_base_ms = 20", "max_attempts = 4", "timeout_s = 5"]
-        let extraLines = extra.split(separator: "\n").map(String.init)
-        lines.removeAll { line in extraLines.contains { $0.split(separator: "=").first == line.split(separator: "=").first } }
-        try writeFile(config, Array((["engine = \"\(engine)\"", "[stability]"] + lines + extraLines).joined(separator: "\n").utf8))
-        try await h.start(["--config", config.string] + args,
-                          environment: ["STABILITY_API_HOST": server.url, "STABILITY_API_KEY": server.key],
-                          waitForReady: waitForReady)
-        return (h, server)
-    }
-
-    func posts(_ server: StabilityTestServer, _ suffix: String) -> [RecordedRequest] {
-        server.requests.filter { $0.method == "POST" && $0.path.hasSuffix(suffix) }
-    }
-
-    func sidecar(_ path: FilePath) throws -> FailureSidecar {
-        try JSONDecoder().decode(FailureSidecar.self, from: Data(readFile(path)))
-    }
-
+@Suite struct CloudEngineTests: CloudTestRig {
     @Test func fastUpscalesFourTimesAndSendsWhatTheAPIAsks() async throws {
         let (h, server) = try await start("fast")
         try h.drop("a.png") { try ImageFactory.write($0, width: 100, height: 80) }
@@ -203,61 +178,6 @@ import UpscaledTestSupport
         await server.shutdown()
     }
 
-    @Test func aRejectedKeyPausesAndResumesByItself() async throws {
-        let server = try await StabilityTestServer()
-        server.setKeyAccepted(false)
-        let (h, _) = try await start("fast", server: server)
-        #expect(await h.socket.waitFor { $0.contains("paused") && $0.contains("401") } != nil)
-        try h.drop("wait.png") { try ImageFactory.write($0, width: 100, height: 80) }
-        // Paused: the file waits in the inbox untouched; nothing is failed, nothing is uploaded.
-        try await Task.sleep(for: .milliseconds(500))       // give a wrong implementation the chance to take it
-        #expect(listFiles(h.inbox) == ["wait.png"])
-        #expect(posts(server, "/upscale/fast").isEmpty)
-        server.setKeyAccepted(true)
-        #expect(await eventually { exists(h.outbox.appending("wait.png")) })
-        #expect(listFiles(h.failed).isEmpty)
-        #expect(await h.stop() == 0)
-        await server.shutdown()
-    }
-
-    @Test func aKeyRejectedMidJobPutsTheFileBackAndReloadResumes() async throws {
-        let server = try await StabilityTestServer()
-        server.script([.status(401, name: "unauthorized", message: "key revoked", shape: .v2)])
-        let (h, _) = try await start("fast", config: "retry_base_ms = 60000", server: server)   // no self-resume in this test
-        try h.drop("k.png") { try ImageFactory.write($0, width: 100, height: 80) }
-        #expect(await h.socket.waitFor { $0.contains("paused") } != nil)
-        #expect(await eventually { listFiles(h.inbox) == ["k.png"] })
-        #expect(listFiles(h.failed).isEmpty)
-        h.daemon?.signal(SIGHUP)                              // the operator fixed the key and reloads
-        #expect(await eventually { exists(h.outbox.appending("k.png")) })
-        #expect(await h.stop() == 0)
-        await server.shutdown()
-    }
-
-    /// Issue 10, defect 8: a key from `stability.api_key_file` that the API rejects is read
-    /// again on reload: the user fixes the file, reloads, and the waiting file is upscaled.
-    @Test func aFixedKeyFileIsReadAgainOnReload() async throws {
-        let server = try await StabilityTestServer()
-        let h = try DaemonHarness()
-        let keyFile = h.home.path.appending("stability.key")
-        try writeFile(keyFile, Array("sk-not-the-right-one\n".utf8))
-        let config = h.home.path.appending("cloud.toml")
-        // retry_base_ms high: no probe of its own during the test, only the reload decides.
-        try writeFile(config, Array("engine = \"fast\"\n[stability]\nretry_base_ms = 60000\napi_key_file = \"\(keyFile.string)\"\n".utf8))
-        let daemon = try await h.start(["--config", config.string], environment: ["STABILITY_API_HOST": server.url])
-        #expect(await h.socket.waitFor { $0.contains("paused") && $0.contains("401") } != nil, "\(daemon.log)")
-        try h.drop("key.png") { try ImageFactory.write($0, width: 100, height: 80) }
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(listFiles(h.inbox) == ["key.png"])
-        try writeFile(keyFile, Array("\(server.key)\n".utf8))       // the user fixes the file
-        daemon.signal(SIGHUP)
-        #expect(await eventually { exists(h.outbox.appending("key.png")) }, "\(daemon.log)")
-        #expect(listFiles(h.failed).isEmpty)
-        #expect(!daemon.log.contains(server.key))                   // never logged
-        #expect(await h.stop() == 0)
-        await server.shutdown()
-    }
-
     @Test func transientErrorsAreRetriedThenSucceed() async throws {
         let server = try await StabilityTestServer()
         server.script([.status(500, name: "internal_error", message: "try again later", shape: .v2), .reset,
@@ -351,105 +271,6 @@ import UpscaledTestSupport
         #expect(posts(server, "/upscale/fast").count == 1)
         #expect(try readFile(h.outbox.appending("one.png")) == readFile(h.outbox.appending("two.png")))
         #expect(await h.stop() == 0)
-        await server.shutdown()
-    }
-
-    @Test func theKeyAppearsNowhere() async throws {
-        let server = try await StabilityTestServer()
-        server.script([.status(400, name: "bad_request", message: "nope", shape: .v2)])
-        let (h, _) = try await start("fast", server: server, args: ["--workers", "1", "--log-level", "trace"])
-        try h.drop("k1.png") { try ImageFactory.write($0, width: 100, height: 80) }
-        try h.drop("k2.png") { try ImageFactory.write($0, width: 100, height: 80) }
-        #expect(await eventually { listFiles(h.failed).count == 2 && exists(h.outbox.appending("k2.png")) })
-        let daemon = try #require(h.daemon)
-        #expect(await h.stop() == 0)
-        var haystack = daemon.log + h.socket.received.joined(separator: "\n")
-        for file in listFiles(h.root, includeHidden: true) where file.hasSuffix(".json") {
-            haystack += (try? String(contentsOfFile: h.root.appending(file).string, encoding: .utf8)) ?? ""
-        }
-        haystack += String(decoding: try readFile(FilePath("/proc/\(getpid())/cmdline")), as: UTF8.self)
-        #expect(!haystack.isEmpty)
-        #expect(!haystack.contains(server.key))
-        #expect(!daemon.process.arguments!.joined().contains(server.key))
-        await server.shutdown()
-    }
-
-    @Test func aMissingKeyIsAClearErrorNotACrashLoop() async throws {
-        let home = TempDirectory()
-        let (status, output) = try await runUpscaled(["run", "--engine", "fast", "--root", home.path.appending("r").string],
-                                                     home: home.path, environment: ["STABILITY_API_HOST": "http://127.0.0.1:9"])
-        #expect(status == 78)
-        #expect(output.contains("STABILITY_API_KEY"))
-    }
-}
-
-/// The cloud path under fire: the API fails at random (5xx, resets, time-outs, a 429) while
-/// files keep arriving; every file still ends in exactly one right place.
-@Suite struct CloudChaosTests {
-    @Test func randomAPIFailuresWhileFilesArrive() async throws {
-        let server = try await StabilityTestServer()
-        var generator = SeededGenerator(label: "cloud chaos script")
-        var script: [StabilityTestServer.Behaviour] = []
-        for i in 0..<60 {
-            switch Int.random(in: 0..<10, using: &generator) {
-            case 0, 1: script.append(.status(500, name: "internal_error", message: "boom", shape: .v2))
-            case 2: script.append(.status(502, name: "x", message: "x", shape: .html))
-            case 3: script.append(.reset)
-            case 4: script.append(.slow(3))                        // past the 1 s timeout
-            default: script.append(.success)
-            }
-            if i == 30 { script.append(.rateLimited) }              // one lock-out in the middle
-        }
-        server.script(script)
-        let h = try DaemonHarness()
-        let config = h.home.path.appending("chaos.toml")
-        try writeFile(config, Array("""
-            engine = "fast"
-            workers = 3
-            [stability]
-            retry_base_ms = 20
-            max_attempts = 3
-            timeout_s = 1
-            cache = false
-            """.utf8))
-        try await h.start(["--config", config.string],
-                          environment: ["STABILITY_API_HOST": server.url, "STABILITY_API_KEY": server.key])
-        var names: [String] = []
-        for i in 0..<30 {
-            let name = String(format: "c%02d.png", i)
-            try h.drop(name) { try ImageFactory.write($0, width: 40 + i, height: 40) }
-            names.append(name)
-            if i % 5 == 4 { try await Task.sleep(for: .milliseconds(150)) }   // arrivals spread over time
-        }
-        let settled = await eventually(timeout: .seconds(180)) {
-            listFiles(h.inbox).isEmpty && listFiles(h.claims).isEmpty
-                && listFiles(h.outbox).count + listFiles(h.failed).filter { !$0.hasSuffix(".json") }.count == names.count
-        }
-        #expect(settled, "inbox \(listFiles(h.inbox)), outbox \(listFiles(h.outbox).count), failed \(listFiles(h.failed))")
-        #expect(await h.stop() == 0)
-        var done = 0, failed = 0
-        for name in names {
-            let isDone = exists(h.outbox.appending(name)) && exists(h.archive.appending(name))
-            let isFailed = exists(h.failed.appending(name)) && exists(h.failed.appending("\(name).json"))
-            #expect(isDone != isFailed, "\(name)")
-            if isDone { done += 1 }
-            if isFailed {
-                failed += 1
-                let sidecar = try JSONDecoder().decode(FailureSidecar.self, from: Data(readFile(h.failed.appending("\(name).json"))))
-                #expect(sidecar.code == .apiUnavailable, "\(name): \(sidecar.reason)")
-            }
-        }
-        #expect(listFiles(h.quarantine).isEmpty && listFiles(h.journal).isEmpty)
-        // Requests already in flight when the first 429 came back may meet the lock-out too (at most
-        // one per other worker; under a loaded CI run the in-process server may read one seconds
-        // late). After that, nothing at all is sent until the 60 s are over.
-        let requests = server.requests
-        let first429 = try #require(requests.first { $0.status == 429 })
-        let late = requests.filter { $0.at > first429.at + .seconds(1) && $0.at <= first429.at + .seconds(10) }
-        let during = requests.filter { $0.at > first429.at + .seconds(10) && $0.at < first429.at + .seconds(59) }
-        #expect(late.count <= 2, "arrived late in the lock-out: \(late.map(\.path))")
-        #expect(during.isEmpty, "sent during the lock-out: \(during.map(\.path))")
-        print("cloud chaos: \(names.count) files, \(server.requests.count) requests: \(done) done, \(failed) failed after retries")
         await server.shutdown()
     }
 }
