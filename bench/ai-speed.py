@@ -16,7 +16,7 @@ rotated every round; ratios are computed within a round, then the median is take
 writes its PNG with zlib level 1 (the daemon's default), and reports its inference time apart.
 Then the daemon alone on the 1 MP input with `[ai] tile_size` and `[ai] memory_mb` settings.
 
-    bench/ai-speed.py [--binary B] [--rounds 3] [--no-torch] [--smoke]
+    bench/ai-speed.py [--binary B] [--rounds 3] [--no-torch] [--sizes 1,3,12] [--smoke]
 
 Prints Markdown tables on stdout (progress on stderr). Standard library; the rest comes from the
 venv that bench/ai_bench.py makes (pinned, PyPI only), in which the references run.
@@ -78,6 +78,7 @@ def main():
     ap.add_argument("--no-memory", action="store_true", help="skip the memory-model table")
     ap.add_argument("--big-rounds", type=int, default=2, help="rounds for inputs over 4 MP (default 2)")
     ap.add_argument("--no-rrdb", action="store_true", help="skip the RRDB models' small table")
+    ap.add_argument("--sizes", help="only these inputs, in MP: e.g. 12 or 1,3 (default: 1,3,12)")
     ap.add_argument("--smoke", action="store_true", help="tiny inputs, one round: checks the script works")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
@@ -88,6 +89,11 @@ def main():
         sizes = {"0.06 MP": (256, 256), "0.25 MP": (500, 500)}
     else:
         sizes = {"1 MP": (1000, 1000), "3 MP": (2000, 1500), "12 MP": (4000, 3000)}
+        if args.sizes:
+            wanted = {f"{s.strip()} MP" for s in args.sizes.split(",")}
+            if not wanted <= set(sizes):
+                sys.exit(f"--sizes: choose from {', '.join(k.split()[0] for k in sizes)}")
+            sizes = {k: v for k, v in sizes.items() if k in wanted}
     use_torch = torch_ok and not args.no_torch
     param, binf = B.model_files(MODEL)
     work = tempfile.mkdtemp(prefix="upscaled-ai-speed-")
