@@ -31,16 +31,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ai_bench as B  # noqa: E402
+import ai_quality_report as R  # noqa: E402
 
 IMAGES = ["astronaut", "chelsea", "coffee", "motorcycle_left", "camera", "page", "text", "logo"]
 MODELS = ["realesr-animevideov3", "realesrgan-x4plus-anime", "realesrgan-x4plus"]
 SHORT = {"realesr-animevideov3": "animevideov3", "realesrgan-x4plus-anime": "x4plus-anime",
          "realesrgan-x4plus": "x4plus"}
-# Crops for the pictures: image -> (x, y) of a 128x128 square of the original.
-CROPS = {"astronaut": (160, 50), "chelsea": (150, 60), "coffee": (300, 210), "motorcycle_left": (440, 200),
-         "camera": (190, 60), "page": (4, 24), "text": (60, 20), "logo": (200, 100)}
-PICTURES = [("ai-quality-photos.png", ["astronaut", "chelsea", "coffee"]),
-            ("ai-quality-drawings.png", ["page", "logo", "text"])]
 
 
 def prepare(name, work):
@@ -123,45 +119,6 @@ def diff(a, b):
     import numpy as np
     d = np.abs(a.astype(np.int16) - b.astype(np.int16))
     return int(d.max()), float((d > 0).mean() * 100)
-
-
-def md_table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(out)
-
-
-def pictures(outdir, work, originals, smalls, outputs, methods):
-    """One PNG per group: a row per image, a 128 px crop (shown 2x, nearest) per method, labelled."""
-    os.makedirs(outdir, exist_ok=True)
-    made = []
-    for filename, names in PICTURES:
-        tiles = []
-        for name in names:
-            if name not in originals:
-                continue
-            x, y = CROPS[name]
-            cols = [("original", originals[name], 1), ("input (shrunk 4x)", smalls[name], 4)]
-            cols += [(m, outputs[name].get(m), 1) for m in methods]
-            for label, path, factor in cols:
-                if path is None:
-                    continue
-                crop = os.path.join(work, f"pic-{name}-{len(tiles)}.png")
-                # The input is 4x smaller: its matching square, blown up 4x more (nearest) than the rest.
-                s = 128 // factor
-                B.vips("extract_area", path, crop + ".v", x // factor, y // factor, s, s)
-                B.vips("zoom", crop + ".v", crop, 2 * factor, 2 * factor)
-                tiles.append((f"{name}\n{label}" if label == "original" else label, crop))
-        if not tiles:
-            continue
-        out = os.path.join(outdir, filename)
-        cmd = ["/usr/bin/montage", "-font", "DejaVu-Sans", "-pointsize", "15", "-background", "white"]
-        for label, path in tiles:
-            cmd += ["-label", label, path]
-        cmd += ["-tile", f"{len(methods) + 2}x", "-geometry", "+3+3", "-strip", out]
-        subprocess.run(cmd, check=True)
-        made.append(out)
-    return made
 
 
 def main():
@@ -282,64 +239,8 @@ def main():
                     margins.append((SHORT[m], tile, margin, *diff(px, ref_px), mad, metrics(orig_px, px)[0],
                                     metrics(orig_px, ref_px)[0]))
 
-    all_methods = methods + refs
-    L = []
-    w = L.append
-    w(f"Round trip: shrunk 4x by `vips resize 0.25 --kernel lanczos3`, enlarged 4x, compared with the original. "
-      f"{len(images)} images from scikit-image's samples, binary `{B.show_path(args.binary)}` "
-      f"({B.binary_commit(args.binary)}). *Machine: {B.machine_line()}.*")
-    w("")
-    for metric, idx, fmt, unit in (("PSNR", 0, "{:.2f}", "dB, higher is better"), ("SSIM", 1, "{:.4f}", "higher is better")):
-        rows = []
-        for name in images:
-            size = f"{B.header(smalls[name], 'width')}x{B.header(smalls[name], 'height')}"
-            row = [f"{name} ({size})"]
-            for meth in all_methods:
-                s = scores.get((name, meth))
-                row.append(fmt.format(s[idx]) if s else "—")
-            rows.append(row)
-        mean = ["**mean**"]
-        for meth in all_methods:
-            vals = [scores[(n, meth)][idx] for n in images if (n, meth) in scores]
-            mean.append(("**" + fmt.format(sum(vals) / len(vals)) + "**") if len(vals) == len(images) else "—")
-        rows.append(mean)
-        w(f"**{metric}** ({unit}); input size in brackets:")
-        w("")
-        w(md_table(["image"] + all_methods, rows))
-        w("")
-    w("**Our output against the reference** (8-bit levels; the daemon always tiles through `TilePlan`, "
-      "a small input is one tile):")
-    w("")
-    w(md_table(["model", "input", "daemon's tiles", "reference", "max difference", "pixels differing"],
-               [(r[0], r[1], r[2], r[3], r[4], f"{r[5]:.3f} %") for r in agreement]))
-    w("")
-    if margins:
-        w("**RRDB tiles and their margin**: astronaut shrunk to 128x128, the wheel cut into the daemon's tiles "
-          "(bench/ai-reference.py `--tile`) at several context margins, against the wheel untiled; "
-          "the work per tile grows as (tile + 2·margin)²:")
-        w("")
-        w(md_table(["model", "tile", "margin", "max difference", "pixels differing", "mean abs difference",
-                    "PSNR to the original", "untiled PSNR", "work per inner tile"],
-                   [(r[0], f"{r[1]} px", f"{r[2]} px", r[3], f"{r[4]:.2f} %", f"{r[5]:.3f}", f"{r[6]:.2f}", f"{r[7]:.2f}",
-                     f"{(r[1] + 2 * r[2]) ** 2 / r[1] ** 2:.1f}x") for r in margins]))
-        w("")
-    w("Seconds per method for the whole run (all images, one process per image, not interleaved: "
-      "for orientation only; bench/ai-speed.py measures speed): "
-      + ", ".join(f"{k} {v:.1f} s" for k, v in run.seconds.items()) + ".")
-    w("")
-    w(f"PyTorch: {torch_note}.")
-    if args.pictures:
-        made = pictures(args.pictures, work, originals, smalls, outputs,
-                        ["bicubic (local)", "Lanczos (ImageMagick)"] + [f"ai {SHORT[m]}" for m in models])
-        w("")
-        w("Pictures: " + ", ".join(f"`{os.path.relpath(p, B.REPO)}`" for p in made) + ".")
-    if run.failures:
-        w("")
-        w("Failures:")
-        w("")
-        for f in run.failures:
-            w(f"- {f}")
-    print("\n".join(L))
+    print("\n".join(R.report(args, images, models, SHORT, methods, refs, scores, agreement, margins, run,
+                              torch_note, work, originals, smalls, outputs)))
     B.log(f"done in {time.perf_counter() - started:.0f} s")
     if args.keep:
         B.log(f"kept {work}")
