@@ -48,6 +48,10 @@ public struct DaemonConfig: Sendable, Equatable {
     public var stability = StabilityConfig()
     /// The offline AI engine's settings.
     public var ai = AIConfig()
+    /// Who this daemon is among several on one shared root (`host_id`): its journal and claims
+    /// live under `inbox/.upscaled/hosts/<host_id>/`, and no other daemon replays them. The
+    /// config loader sets it from /etc/machine-id unless the file or `--host-id` says.
+    public var hostID: String = "local"
 
     public var engineKind: EngineKind { EngineKind(name: engine) ?? .ai }
 
@@ -67,9 +71,23 @@ public struct DaemonConfig: Sendable, Equatable {
     public var archive: FilePath { root.appending("archive") }
     /// Our private state: on the inbox's own filesystem, so a claim is one `rename(2)`.
     public var stateDirectory: FilePath { inbox.appending(".upscaled") }
-    public var claims: FilePath { stateDirectory.appending("claims") }
-    public var journal: FilePath { stateDirectory.appending("journal") }
-    public var statusFile: FilePath { stateDirectory.appending("status.json") }
+    /// This host's own state: nobody else moves, replays or deletes what is in it.
+    public var hostDirectory: FilePath { stateDirectory.appending("hosts").appending(hostID) }
+    public var claims: FilePath { hostDirectory.appending("claims") }
+    public var journal: FilePath { hostDirectory.appending("journal") }
+    public var statusFile: FilePath { hostDirectory.appending("status.json") }
+    /// Where versions before per-host state kept the journal and claims (shared by every host):
+    /// a start adopts what is there, each record by one rename, so exactly one host takes it.
+    public var legacyClaims: FilePath { stateDirectory.appending("claims") }
+    public var legacyJournal: FilePath { stateDirectory.appending("journal") }
+
+    /// What `host_id` may be: a folder name that means the same on every filesystem.
+    public static func isValidHostID(_ id: String) -> Bool {
+        (1...64).contains(id.utf8.count) && id != "." && id != ".."
+            && id.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x2E || c == 0x5F
+            }
+    }
 
     /// Checks every value and names the key and the accepted range when one is wrong.
     public func validate() throws(ConfigError) {
@@ -78,6 +96,9 @@ public struct DaemonConfig: Sendable, Equatable {
         }
         try validateStability(kind)
         try ai.validate()
+        guard Self.isValidHostID(hostID) else {
+            throw ConfigError("host_id '\(hostID)' is not usable; use 1 to 64 letters, digits, '.', '-' or '_' (each daemon on a shared root needs its own)")
+        }
         switch target {
         case .scale(let s):
             guard UpscaleTarget.scaleRange.contains(s) else {

@@ -32,6 +32,8 @@ public struct JournalRecord: Sendable, Codable, Equatable {
     /// committed), so a crash between the result and the disposal is finished the same way; nil
     /// (records of earlier versions): archive.
     public var afterSuccess: DaemonConfig.AfterSuccess?
+    /// The host whose job this is (`host_id`); nil in records of versions before per-host state.
+    public var host: String?
     public var createdAt: String
 
     public init(id: String, state: State, relativePathBase64: String, relativePath: String, claimName: String,

@@ -37,6 +37,7 @@ public struct ConfigLoader: Sendable {
     public func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> DaemonConfig {
         var config = DaemonConfig(root: Self.defaultRoot(environment: environment))
         config.workers = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        config.hostID = Self.machineHostID()
         let path = explicitPath ?? Self.defaultPath(environment: environment)
         let text: String?
         do {
@@ -63,12 +64,22 @@ public struct ConfigLoader: Sendable {
         return config
     }
 
+    /// The default `host_id`: systemd's machine id (stable across reboots, unique per machine;
+    /// a cloned VM keeps its twin's, which is what `host_id` is for), else the host name.
+    static func machineHostID(file: FilePath = "/etc/machine-id") -> String {
+        let id = (try? FileOperations.readAll(file, limit: 256)).map { String(decoding: $0, as: UTF8.self) }?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if DaemonConfig.isValidHostID(id) { return id }
+        let name = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
+        return DaemonConfig.isValidHostID(name) ? name : "local"
+    }
+
     /// The keys config.toml accepts; docs/upscaled.toml.5.md documents each.
     public static let keys: Set<String> = [
         "root", "engine", "scale", "width", "height", "output_format", "png_compression", "png_filter",
         "jpeg_quality", "webp_quality", "workers", "quiet_window_ms", "after_success", "max_input_pixels",
         "max_output_pixels", "animated", "ignore_suffixes", "log_level", "stability", "watch", "poll_interval_ms",
-        "rescan_interval_s", "metrics_textfile", "ai",
+        "rescan_interval_s", "metrics_textfile", "ai", "host_id",
     ]
 
     /// The keys of `[stability]`.
@@ -134,6 +145,7 @@ public struct ConfigLoader: Sendable {
         if let interval = try int("poll_interval_ms") { config.pollIntervalMilliseconds = interval }
         if let interval = try int("rescan_interval_s") { config.rescanIntervalSeconds = interval }
         if let path = try string("metrics_textfile") { config.metricsTextfile = path.isEmpty ? nil : path }
+        if let host = try string("host_id") { config.hostID = host }
         if let value = table["stability"] {
             guard let stability = value.table else { throw ConfigError("\(file): 'stability' must be a table ([stability])") }
             try applyStability(stability, file: file, to: &config.stability)

@@ -15,6 +15,7 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var afterSuccess: DaemonConfig.AfterSuccess?
     public var logLevel: String?
     public var watch: WatchMode?
+    public var hostID: String?
 
     public init() {}
 
@@ -30,5 +31,6 @@ public struct ConfigOverrides: Sendable, Equatable {
         if let afterSuccess { config.afterSuccess = afterSuccess }
         if let logLevel { config.logLevel = logLevel }
         if let watch { config.watch = watch }
+        if let hostID { config.hostID = hostID }
     }
 }

@@ -50,6 +50,9 @@ public enum Daemon {
         let resumeGenerations = config.engineKind == .creative && !once
         let report = try await io.runIfActive { runner.recover(resumeGenerations: resumeGenerations) }
         for problem in report.problems { logger.warning("recovery: \(problem)") }
+        if report.adopted > 0 {
+            logger.notice("took over \(report.adopted) record(s) and claim(s) from the shared journal of an earlier version (\(layout.legacyJournal.display)) as host \(layout.hostID)")
+        }
         if report.putBack + report.finished + report.discarded > 0 {
             logger.notice("recovered after an interrupted run: \(report.finished) finished, \(report.putBack) returned to the inbox")
         }
@@ -71,6 +74,7 @@ public enum Daemon {
         logger.info("upscaled starting", metadata: [
             "upscaled.root": "\(config.root.display)", "upscaled.engine": "\(engine.name)",
             "upscaled.target": "\(config.target.summary)", "upscaled.workers": "\(config.workers)",
+            "upscaled.host": "\(config.hostID)",
         ])
 
         // The resources first: the group shuts down in reverse order, so they close last.

@@ -15,6 +15,12 @@ public struct FolderLayout: Sendable {
     public let journal: FilePath
     public let statusFile: FilePath
     public let cache: FilePath
+    /// Who we are on a shared root, and where every host keeps its own state.
+    public let hostID: String
+    public let hosts: FilePath
+    /// The shared journal and claims folders of versions before per-host state.
+    public let legacyJournal: FilePath
+    public let legacyClaims: FilePath
 
     public init(config: DaemonConfig) {
         root = config.root
@@ -27,6 +33,10 @@ public struct FolderLayout: Sendable {
         journal = config.journal
         statusFile = config.statusFile
         cache = config.stateDirectory.appending("cache")
+        hostID = config.hostID
+        hosts = config.stateDirectory.appending("hosts")
+        legacyJournal = config.legacyJournal
+        legacyClaims = config.legacyClaims
     }
 
     /// Creates every folder (mode 0755; our state folder 0700) and checks each is writable.

@@ -3,7 +3,7 @@ import SystemPackage
 import UpscaledCore
 import UpscaledLinux
 
-/// The on-disk job journal: one small JSON file per job in `inbox/.upscaled/journal/`, replaced
+/// The on-disk job journal: one small JSON file per job in `inbox/.upscaled/hosts/<host>/journal/`, replaced
 /// atomically and fsynced at every step. Blocking: call it from an I/O thread.
 public struct JobJournal: Sendable {
     public let directory: FilePath
@@ -43,6 +43,17 @@ public struct JobJournal: Sendable {
             }
         }
         return (records.sorted { $0.createdAt < $1.createdAt }, unreadable)
+    }
+}
+
+extension JobJournal {
+    /// The records of another host's journal, read without touching anything in it.
+    func allReadOnly() throws(SystemCallError) -> [JournalRecord] {
+        try FileOperations.listDirectory(directory).compactMap { entry in
+            guard entry.name.extension == "json", !entry.name.string.hasPrefix("."),
+                  let bytes = try? FileOperations.readAll(directory.appending(entry.name)) else { return nil }
+            return try? JSONDecoder().decode(JournalRecord.self, from: Data(bytes))
+        }
     }
 }
 

@@ -13,6 +13,8 @@ extension JobRunner {
         public var putBack = 0
         public var finished = 0
         public var discarded = 0
+        /// Records and claims taken over from the old shared journal (before per-host state).
+        public var adopted = 0
         public var problems: [String] = []
         /// Claimed jobs whose asynchronous generation can still be polled: handed to the pipeline.
         var resumable: [Claim] = []
@@ -21,6 +23,7 @@ extension JobRunner {
     /// Replays every journal record. Blocking: call before the pipeline starts.
     public func recover(resumeGenerations: Bool = false) -> RecoveryReport {
         var report = RecoveryReport()
+        adoptLegacyState(report: &report)
         let listing: (records: [JournalRecord], unreadable: [FilePath])
         do { listing = try journal.all() } catch {
             report.problems.append("cannot read the journal: \(error)")
@@ -54,8 +57,12 @@ extension JobRunner {
             report.problems.append("job \(record.id): its path cannot be decoded; record left in place")
             return
         }
+        if let host = record.host, host != layout.hostID {
+            report.problems.append("job \(record.id) (\(record.relativePath)) belongs to host \(host), not to this one (\(layout.hostID)); record left in place")
+            return
+        }
         let claimPath = layout.claims.appending(record.claimName)
-        let claimExists = try FileOperations.statusIfPresent(claimPath) != nil
+        let claimExists = try adoptLegacyClaim(record)
         let destination = record.destinationBase64.flatMap { FilePath(base64: $0) }.map { layout.root.appending($0.components) }
         let claim = Claim(record: record, relative: relative, path: claimPath,
                           status: .init(kind: .regular, size: 0, modified: 0, inode: 0, device: 0))

@@ -17,9 +17,10 @@ extension JobRunner {
         if let ext = relative.lastComponent?.extension, ext.utf8.count <= 16, ext.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
             claimName += ".\(ext)"
         }
-        let record = JournalRecord(id: id, state: .claimed, relativePathBase64: relative.base64,
+        var record = JournalRecord(id: id, state: .claimed, relativePathBase64: relative.base64,
                                    relativePath: relative.display, claimName: claimName,
                                    createdAt: WallClock.iso8601())
+        record.host = layout.hostID
         try journal.write(record)
         let target = layout.claims.appending(claimName)
         do {

@@ -18,15 +18,32 @@ public final class DaemonHarness: @unchecked Sendable {
         home = TempDirectory("upscaled-it")
         root = home.path.appending("Upscale")
         socket = try NotifySocket(directory: home.path)
+        hostID = Self.hostID
     }
+
+    /// A second daemon on `other`'s root, as another machine on a shared folder would be: its
+    /// own home and NOTIFY_SOCKET, its own `host_id`.
+    public init(sharingRootOf other: DaemonHarness, hostID: String) throws {
+        home = TempDirectory("upscaled-it")
+        root = other.root
+        socket = try NotifySocket(directory: home.path)
+        self.hostID = hostID
+    }
+
+    /// The `--host-id` this harness's daemon runs as.
+    public let hostID: String
 
     public var inbox: FilePath { root.appending("inbox") }
     public var outbox: FilePath { root.appending("outbox") }
     public var archive: FilePath { root.appending("archive") }
     public var failed: FilePath { root.appending("failed") }
     public var quarantine: FilePath { root.appending("quarantine") }
-    public var claims: FilePath { root.appending("inbox/.upscaled/claims") }
-    public var journal: FilePath { root.appending("inbox/.upscaled/journal") }
+    /// The host id every daemon of this harness runs as (`--host-id`, unless a test gives one).
+    public static let hostID = "harness"
+    public var hostState: FilePath { root.appending("inbox/.upscaled/hosts/\(hostID)") }
+    public var claims: FilePath { hostState.appending("claims") }
+    public var journal: FilePath { hostState.appending("journal") }
+    public var statusFile: FilePath { hostState.appending("status.json") }
 
     /// Starts `upscaled run --root ROOT ARGS` and waits for READY=1. The pipeline's tests run the
     /// fast local engine unless they name one (`--engine ai` for the AI engine's own tests).
@@ -39,7 +56,8 @@ public final class DaemonHarness: @unchecked Sendable {
         env.merge(environment) { _, new in new }
         let quiet = arguments.contains("--quiet-window-ms") ? [] : ["--quiet-window-ms", "300"]
         let engine = arguments.contains("--engine") || arguments.contains("--config") ? [] : ["--engine", "local"]
-        let process = try DaemonProcess(["run", "--root", root.string] + quiet + engine + arguments,
+        let host = arguments.contains("--host-id") ? [] : ["--host-id", hostID]
+        let process = try DaemonProcess(["run", "--root", root.string] + quiet + engine + host + arguments,
                                         home: home.path, environment: env)
         daemon = process
         if waitForReady {

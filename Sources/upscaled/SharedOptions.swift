@@ -29,6 +29,9 @@ struct SharedOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String?
 
+    @Option(help: ArgumentHelp("Who this daemon is among several on one shared root (default: /etc/machine-id).", valueName: "id"))
+    var hostId: String?
+
     func validate() throws {
         let sizing = [scale != nil, width != nil, height != nil].filter { $0 }.count
         if sizing > 1 { throw ValidationError("give only one of --scale, --width and --height") }
@@ -46,6 +49,7 @@ struct SharedOptions: ParsableArguments {
         o.height = height
         o.outputFormat = format.flatMap(OutputFormat.init(rawValue:))
         o.logLevel = logLevel
+        o.hostID = hostId
         return o
     }
 }

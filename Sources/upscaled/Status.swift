@@ -24,7 +24,11 @@ extension Upscaled {
             }
             let bytes: [UInt8]
             do { bytes = try FileOperations.readAll(config.statusFile) } catch {
-                Logging.fail("upscaled: no status at \(config.statusFile.display) (\(error)); is the daemon running with root \(config.root.display)?")
+                // Several daemons on one root each write their own status: name the others.
+                let hosts = ((try? FileOperations.listDirectory(config.stateDirectory.appending("hosts"))) ?? [])
+                    .map(\.name.string).filter { $0 != config.hostID }.sorted()
+                let others = hosts.isEmpty ? "" : "; other hosts on this root: \(hosts.joined(separator: ", ")) (see one with --host-id)"
+                Logging.fail("upscaled: no status at \(config.statusFile.display) (\(error)); is the daemon running as host \(config.hostID) with root \(config.root.display)?\(others)")
                 throw ExitCode(3)
             }
             guard let snapshot = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(bytes)) else {
@@ -37,7 +41,7 @@ extension Upscaled {
                 return
             }
             print("""
-                upscaled \(alive && snapshot.state != .stopped ? "running" : "not running") (pid \(snapshot.pid)), root \(config.root.display)
+                upscaled \(alive && snapshot.state != .stopped ? "running" : "not running") (pid \(snapshot.pid)) as host \(config.hostID), root \(config.root.display)
                   state:       \(snapshot.state.rawValue)\(alive || snapshot.state == .stopped ? "" : " (stale: the process is gone)")
                   mode:        \(snapshot.mode)
                   engine:      \(snapshot.engine) \(snapshot.target)
@@ -51,7 +55,26 @@ extension Upscaled {
                   last error:  \(snapshot.lastError ?? "none")
                   since:       \(snapshot.startedAt), updated \(snapshot.updatedAt)
                 """)
+            let others = Self.otherHosts(config)
+            if !others.isEmpty {
+                // Their pids mean nothing here (other machines): what each last wrote, and when.
+                print("other hosts on this root (as they last wrote their status):")
+                for (host, other) in others {
+                    print("  \(host): \(other.state.rawValue), \(other.queued) queued, \(other.inFlight) in flight, done \(other.done), failed \(other.failed); updated \(other.updatedAt)")
+                }
+            }
             if !alive && snapshot.state != .stopped { throw ExitCode(3) }
+        }
+
+        /// The status each other host on the root keeps in its own folder, by host id.
+        static func otherHosts(_ config: DaemonConfig) -> [(String, StatusSnapshot)] {
+            let hosts = config.stateDirectory.appending("hosts")
+            return ((try? FileOperations.listDirectory(hosts)) ?? []).map(\.name.string)
+                .filter { $0 != config.hostID }.sorted().compactMap { host in
+                    guard let bytes = try? FileOperations.readAll(hosts.appending(host).appending("status.json")),
+                          let snapshot = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(bytes)) else { return nil }
+                    return (host, snapshot)
+                }
         }
     }
 }

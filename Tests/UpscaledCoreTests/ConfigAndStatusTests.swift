@@ -7,7 +7,7 @@ import UpscaledCore
         let config = DaemonConfig(root: "/srv/up")
         try config.validate()
         #expect(config.inbox == "/srv/up/inbox")
-        #expect(config.claims == "/srv/up/inbox/.upscaled/claims")
+        #expect(config.claims == "/srv/up/inbox/.upscaled/hosts/local/claims")
         #expect(config.target == .scale(2))
         #expect(config.outputFormat == .png)
     }

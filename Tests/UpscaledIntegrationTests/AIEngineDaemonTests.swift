@@ -66,7 +66,7 @@ import UpscaledTestSupport
         try writeFile(config, Array("engine = \"ai\"\nscale = 2\n[ai]\ntile_size = 32\nthreads = 1\n".utf8))
         let daemon = try await h.start(["--config", config.string])
         try h.drop("space walk.png") { try FileManager.default.copyItem(atPath: try RealImages.path("astronaut.png").string, toPath: $0.string) }
-        let statusFile = h.root.appending("inbox/.upscaled/status.json")
+        let statusFile = h.statusFile
         let progressed = await eventually(timeout: .seconds(60)) {
             guard let bytes = try? readFile(statusFile),
                   let snapshot = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(bytes)),

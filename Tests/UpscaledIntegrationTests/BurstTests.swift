@@ -50,7 +50,7 @@ import UpscaledTestSupport
         #expect(listFiles(h.inbox).count == 0, "\(listFiles(h.inbox).count) files left in the inbox")
         #expect(listFiles(h.failed).isEmpty)
         let status = try JSONDecoder().decode(StatusSnapshot.self,
-                                              from: Data(readFile(h.inbox.appending(".upscaled/status.json"))))
+                                              from: Data(readFile(h.statusFile)))
         if forced { #expect(status.overflows > 0, "the forced small queue never overflowed") }
         print("burst: \(count) files drained in \(elapsed), \(status.overflows) overflow rescans")
         #expect(await h.stop() == 0)

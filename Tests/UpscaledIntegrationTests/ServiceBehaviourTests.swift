@@ -154,20 +154,20 @@ import UpscaledTestSupport
         try h.drop("one.png") { try ImageFactory.write($0) }
         #expect(await eventually { exists(h.outbox.appending("one.png")) })
         let wanted = await eventually {
-            let status = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(readFile(h.inbox.appending(".upscaled/status.json"))))
+            let status = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(readFile(h.statusFile)))
             return status?.done == 1 && status?.state == .idle
         }
         #expect(wanted)
-        let (code, text) = try await runUpscaled(["status", "--root", h.root.string], home: h.home.path)
+        let (code, text) = try await runUpscaled(["status", "--root", h.root.string, "--host-id", DaemonHarness.hostID], home: h.home.path)
         #expect(code == 0)
         #expect(text.contains("running"))
         #expect(text.contains("done:        1"))
-        let (jsonCode, json) = try await runUpscaled(["status", "--json", "--root", h.root.string], home: h.home.path)
+        let (jsonCode, json) = try await runUpscaled(["status", "--json", "--root", h.root.string, "--host-id", DaemonHarness.hostID], home: h.home.path)
         #expect(jsonCode == 0)
         let snapshot = try JSONDecoder().decode(StatusSnapshot.self, from: Data(json.utf8))
         #expect(snapshot.done == 1 && snapshot.mode == "inotify" && snapshot.engine == "local")
         #expect(await h.stop() == 0)
-        let (stoppedCode, stopped) = try await runUpscaled(["status", "--root", h.root.string], home: h.home.path)
+        let (stoppedCode, stopped) = try await runUpscaled(["status", "--root", h.root.string, "--host-id", DaemonHarness.hostID], home: h.home.path)
         #expect(stoppedCode == 0)
         #expect(stopped.contains("not running"))
     }

@@ -58,12 +58,21 @@ def proc_snapshot(pid):
 RUNNING = []      # daemons started and not yet stopped: killed if the run ends early
 
 
+# Every daemon the benchmark starts runs as this host (`--host-id`): its claims, journal and
+# status live under inbox/.upscaled/hosts/bench/.
+HOST_ID = "bench"
+
+
+def host_state(root, *parts):
+    return os.path.join(root, "inbox", ".upscaled", "hosts", HOST_ID, *parts)
+
+
 class Daemon:
     def __init__(self, ctx, root, extra=(), workers=None, config=None):
         self.ctx, self.root = ctx, root
         self.workers = workers or ctx.workers
         self.cmd = [ctx.binary, "run", "--root", root, "--config", config or ctx.config, "--workers", str(self.workers),
-                    *extra]
+                    "--host-id", HOST_ID, *extra]
         self.proc = None
         self.log_path = root + ".log"
 
@@ -128,7 +137,7 @@ class Daemon:
 
     def status_json(self):
         try:
-            with open(os.path.join(self.root, "inbox", ".upscaled", "status.json")) as f:
+            with open(host_state(self.root, "status.json")) as f:
                 return json.load(f)
         except (OSError, ValueError):
             return None
@@ -163,7 +172,7 @@ def account(root, names, allow_inbox=True):
             if place == "failed" and e.name.endswith(".json"):
                 continue
             where.setdefault(e.name, []).append(place)
-    claims = dir_files(os.path.join(root, "inbox", ".upscaled", "claims"))
+    claims = dir_files(host_state(root, "claims"))
     outs = {os.path.splitext(e.name)[0] for e in dir_files(os.path.join(root, "outbox"))}
     counts = {"archive": 0, "failed": 0, "inbox": 0, "quarantine": 0}
     problems = []
@@ -181,7 +190,7 @@ def account(root, names, allow_inbox=True):
     if outputs != counts["archive"]:
         problems.append(f"{outputs} results in outbox/ for {counts['archive']} archived originals")
     if claims:
-        problems.append(f"{len(claims)} file(s) left in inbox/.upscaled/claims")
+        problems.append(f"{len(claims)} file(s) left in inbox/.upscaled/hosts/{HOST_ID}/claims")
     if not allow_inbox and counts["inbox"]:
         problems.append(f"{counts['inbox']} file(s) never processed")
     if problems:

@@ -6,7 +6,7 @@ import subprocess
 import time
 
 from .common import Broken, loadavg, log, pct
-from .daemon import Daemon, account
+from .daemon import Daemon, account, host_state
 from .inotify import IN_DELETE, IN_MOVED_FROM, IN_MOVED_TO, Inotify
 
 
@@ -24,7 +24,7 @@ def latency_round(ctx, who, mode, n):
     shell = daemon = None
     if who == "daemon":
         daemon = Daemon(ctx, root, ["--quiet-window-ms", "0"] if mode == "inplace" else []).start()
-        inbox, claims = os.path.join(root, "inbox"), os.path.join(root, "inbox", ".upscaled", "claims")
+        inbox, claims = os.path.join(root, "inbox"), host_state(root, "claims")
         ctx.commands.setdefault("latency", {})[f"daemon-{mode}"] = daemon.shown
     else:
         inbox, claims = os.path.join(root, "inbox"), os.path.join(root, "inbox", ".claims")

@@ -12,7 +12,7 @@ def latency(ctx, w):
         w("## 1. Detection latency")
         w("")
         w(f"Time from the `rename(2)` of a file into `inbox/` (or, for a file written in place, from its `close(2)`) "
-          f"to the daemon's claim, seen as `IN_MOVED_TO` in `inbox/.upscaled/claims/` by the benchmark's own inotify "
+          f"to the daemon's claim, seen as `IN_MOVED_TO` in `inbox/.upscaled/hosts/bench/claims/` by the benchmark's own inotify "
           f"watch (ctypes, `CLOCK_MONOTONIC`, same process and clock as the rename; resolution well under 0.1 ms). "
           f"{lat['n']:,} files per row, dropped one at a time in {lat['rounds']} round(s), each after the previous "
           f"job finished plus 5 ms. Files are 16x16 PNGs (content does not matter for the claim, but the daemon "
