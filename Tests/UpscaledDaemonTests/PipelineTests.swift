@@ -119,4 +119,18 @@ import UpscaledTestSupport
         #expect(waited > .seconds(expected - 0.5), "judged after \(waited)")
         #expect(rig.everything == ["failed/c.png", "failed/c.png.json"])
     }
+
+    /// The quiet window is judged by the pipeline's clock against the file's mtime: with the
+    /// clock 20 minutes ahead, a file written in place "a moment ago" is already quiet for a
+    /// 10-minute window and is taken at once; with the real clock it would wait the 10 minutes.
+    @Test func theQuietWindowIsJudgedByTheInjectedClock() async throws {
+        let rig = try await PipelineRig(configure: { $0.quietWindowMilliseconds = 600_000 },
+                                        clock: { Date().timeIntervalSince1970 + 1200 })
+        try ImageFactory.write(rig.inbox.appending("fresh.png"), width: 32, height: 24)
+        let started = ContinuousClock.now
+        await rig.pipeline.observe(FilePath("fresh.png"), arrival: .writtenInPlace)
+        #expect(await eventually(timeout: PipelineRig.patience) { exists(rig.layout.outbox.appending("fresh.png")) })
+        #expect(ContinuousClock.now - started < .seconds(300), "waited for the real clock's window")
+        await rig.stop()
+    }
 }

@@ -31,8 +31,9 @@ final class PipelineRig: Sendable {
 
     /// - Parameter crashed: leaves on disk what a crash left (claims, journal records) before
     ///   the journal is replayed, as at a start.
+    /// - Parameter clock: the wall clock the pipeline judges mtimes by (the real one by default).
     init(workers count: Int = 1, once: Bool = false, configure: (inout DaemonConfig) -> Void = { _ in },
-         crashed: (FolderLayout) throws -> Void = { _ in }) async throws {
+         crashed: (FolderLayout) throws -> Void = { _ in }, clock: (@Sendable () -> Double)? = nil) async throws {
         temp = TempDirectory("upscaled-pipeline")
         var config = DaemonConfig(root: temp.path)
         config.engine = "local"
@@ -54,7 +55,8 @@ final class PipelineRig: Sendable {
         let report = runner.recover()
         recovery = report
         pipeline = Pipeline(runner: runner, io: io, layout: layout, status: status, config: config,
-                            ignore: SharedIgnoreRules(config: config), logger: quiet, retriesDeferred: !once)
+                            ignore: SharedIgnoreRules(config: config), logger: quiet, retriesDeferred: !once,
+                            clock: clock)
         for claim in report.resumable { await pipeline.resume(claim) }
         workers = Task { [pipeline] in await pipeline.runWorkers() }
     }
