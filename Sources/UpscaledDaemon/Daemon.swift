@@ -28,6 +28,16 @@ public enum Daemon {
 
     private static func run(loader: ConfigLoader, config: DaemonConfig, layout: FolderLayout, once: Bool,
                             resources: ResourceStack, logger: Logger) async throws {
+        let lock: HostLock?
+        do { lock = try HostLock.acquire(layout.hostLock, holder: "pid \(getpid()), started \(WallClock.iso8601())") } catch {
+            throw ConfigError("cannot lock \(layout.hostLock.display): \(error)")
+        }
+        guard let lock else {
+            let holder = HostLock.holder(of: layout.hostLock).map { " (\($0))" } ?? ""
+            throw ConfigError("another daemon is already running as host \(layout.hostID) on \(config.root.display)\(holder); "
+                              + "stop it, or give each daemon on a shared root its own host_id (--host-id)")
+        }
+        resources.push("the host lock") { lock.release() }
         let notifier = SystemdNotifier()
         let io = NIOThreadPool(numberOfThreads: 2)
         io.start()

@@ -18,6 +18,8 @@ public struct FolderLayout: Sendable {
     /// Who we are on a shared root, and where every host keeps its own state.
     public let hostID: String
     public let hosts: FilePath
+    /// Held (flock) by the one daemon running as this host on this root.
+    public let hostLock: FilePath
     /// The shared journal and claims folders of versions before per-host state.
     public let legacyJournal: FilePath
     public let legacyClaims: FilePath
@@ -35,6 +37,7 @@ public struct FolderLayout: Sendable {
         cache = config.stateDirectory.appending("cache")
         hostID = config.hostID
         hosts = config.stateDirectory.appending("hosts")
+        hostLock = config.hostDirectory.appending("lock")
         legacyJournal = config.legacyJournal
         legacyClaims = config.legacyClaims
     }

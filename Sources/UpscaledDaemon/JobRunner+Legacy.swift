@@ -18,6 +18,8 @@ extension JobRunner {
             do {
                 if try FileOperations.renameNoReplace(source, to: layout.journal.appending(entry.name)) {
                     report.adopted += 1
+                } else {
+                    report.problems.append("the old journal record \(source.display) has the name of one of ours; left in place")
                 }
             } catch where error.errno == .noSuchFileOrDirectory {
                 // Another host adopted it first.

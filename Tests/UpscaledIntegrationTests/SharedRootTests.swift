@@ -61,4 +61,22 @@ import UpscaledTestSupport
             #expect(listFiles(h.claims, includeHidden: true).isEmpty, "\(h.hostID)'s claims")
         }
     }
+
+    /// Two daemons as the same host on one root would finish each other's jobs (a cloned VM keeps
+    /// its twin's machine id): the second is refused at start, and once the first is gone, even
+    /// by SIGKILL, the host can start again.
+    @Test func aSecondDaemonAsTheSameHostIsRefusedUntilTheFirstIsGone() async throws {
+        let first = try DaemonHarness()
+        let twin = try DaemonHarness(sharingRootOf: first, hostID: first.hostID)
+        let running = try await first.start()
+        let refused = try await twin.start(waitForReady: false)
+        #expect(await refused.waitForExit() == 78)
+        #expect(refused.log.contains("another daemon is already running as host \(first.hostID)"), "\(refused.log)")
+        try first.drop("a.png") { try ImageFactory.write($0) }
+        #expect(await eventually { exists(first.outbox.appending("a.png")) })
+        running.signal(SIGKILL)
+        #expect(await running.waitForExit() != nil)
+        try await twin.start()
+        #expect(await twin.stop() == 0)
+    }
 }
