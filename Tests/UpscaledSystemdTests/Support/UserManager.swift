@@ -128,8 +128,10 @@ final class UserManager: @unchecked Sendable {
         }
     }
 
+    /// Up to 90 s: at the start of a full suite on two cores, dozens of daemons and image writers
+    /// run beside this and a user manager has been seen to need more than 30 s.
     private func waitUntilRunning() async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(90)
         var last = ""
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
