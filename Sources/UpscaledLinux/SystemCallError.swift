@@ -27,6 +27,8 @@ public struct SystemCallError: Error, Sendable, Equatable, CustomStringConvertib
         case .noSpace: "the disk is full; free some space"
         case .readOnlyFileSystem: "the filesystem is mounted read-only"
         case .tooManyOpenFiles: "raise the open-file limit (LimitNOFILE=)"
+        case .staleNFSFileHandle, .socketNotConnected, .hostIsDown, .timedOut, .noLink:
+            "the network share is gone or was re-exported; work pauses until it answers again"
         default: nil
         }
     }
@@ -34,7 +36,9 @@ public struct SystemCallError: Error, Sendable, Equatable, CustomStringConvertib
     /// True when the condition is about the place, not the file: waiting helps, failing the file would not.
     public var isEnvironmental: Bool {
         [.noSpace, .readOnlyFileSystem, .permissionDenied, .notPermitted, .tooManyOpenFiles,
-         .resourceTemporarilyUnavailable, .ioError, .diskQuotaExceeded].contains(errno)
+         .resourceTemporarilyUnavailable, .ioError, .diskQuotaExceeded,
+         // A network share that went away or was re-exported (NFS, SMB): wait for it.
+         .staleNFSFileHandle, .socketNotConnected, .hostIsDown, .timedOut, .noLink].contains(errno)
     }
 }
 

@@ -7,6 +7,19 @@ import UpscaledLinux
 import UpscaledTestSupport
 
 @Suite struct FileOperationsTests {
+    /// What the place did wrong pauses the pipeline (the file goes back); what the file did wrong
+    /// fails it. A share that went away (NFS re-exported: ESTALE; SMB server gone) is the place.
+    @Test func theErrorsOfAPlaceAreNotTheFilesFault() {
+        for code in [ENOSPC, EROFS, EACCES, EDQUOT, ESTALE, ENOTCONN, EHOSTDOWN, ETIMEDOUT, ENOLINK] {
+            #expect(SystemCallError("open", path: "/mnt/up/inbox/a.png", errno: code).isEnvironmental, "errno \(code)")
+        }
+        for code in [ENOENT, EISDIR, ELOOP, ENAMETOOLONG, EINVAL] {
+            #expect(!SystemCallError("open", errno: code).isEnvironmental, "errno \(code)")
+        }
+        let gone = SystemCallError("rename", path: "/mnt/up/inbox/a.png", errno: ESTALE)
+        #expect(gone.description.contains("/mnt/up/inbox/a.png") && gone.description.contains("network share"))
+    }
+
     @Test func renameNeverReplaces() throws {
         let temp = TempDirectory()
         try writeFile(temp.appending("a"), [1])
