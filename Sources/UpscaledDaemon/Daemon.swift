@@ -120,6 +120,7 @@ public enum Daemon {
                 if newConfig.root != config.root { notes.append("root") }
                 if newConfig.workers != config.workers { notes.append("workers") }
                 if newConfig.engine != config.engine { notes.append("engine") }
+                if newConfig.hostID != config.hostID { notes.append("host_id") }
                 return notes.isEmpty ? nil : "changes to \(notes.joined(separator: ", ")) take effect after a restart"
             }
             services += [PipelineService(pipeline: pipeline) as any Service, inboxService, reload].map {
