@@ -71,8 +71,10 @@ public struct DaemonConfig: Sendable, Equatable {
     public var archive: FilePath { root.appending("archive") }
     /// Our private state: on the inbox's own filesystem, so a claim is one `rename(2)`.
     public var stateDirectory: FilePath { inbox.appending(".upscaled") }
+    /// Every host's own state folder lives here, one per `host_id`.
+    public var hostsDirectory: FilePath { stateDirectory.appending("hosts") }
     /// This host's own state: nobody else moves, replays or deletes what is in it.
-    public var hostDirectory: FilePath { stateDirectory.appending("hosts").appending(hostID) }
+    public var hostDirectory: FilePath { hostsDirectory.appending(hostID) }
     public var claims: FilePath { hostDirectory.appending("claims") }
     public var journal: FilePath { hostDirectory.appending("journal") }
     public var statusFile: FilePath { hostDirectory.appending("status.json") }
@@ -80,6 +82,14 @@ public struct DaemonConfig: Sendable, Equatable {
     /// a start adopts what is there, each record by one rename, so exactly one host takes it.
     public var legacyClaims: FilePath { stateDirectory.appending("claims") }
     public var legacyJournal: FilePath { stateDirectory.appending("journal") }
+
+    /// The same configuration as another host on the root has it: its folders, from the one
+    /// definition above.
+    public func asHost(_ id: String) -> DaemonConfig {
+        var other = self
+        other.hostID = id
+        return other
+    }
 
     /// What `host_id` may be: a folder name that means the same on every filesystem.
     public static func isValidHostID(_ id: String) -> Bool {

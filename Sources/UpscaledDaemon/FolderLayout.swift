@@ -23,6 +23,7 @@ public struct FolderLayout: Sendable {
     /// The shared journal and claims folders of versions before per-host state.
     public let legacyJournal: FilePath
     public let legacyClaims: FilePath
+    private let config: DaemonConfig
 
     public init(config: DaemonConfig) {
         root = config.root
@@ -36,10 +37,20 @@ public struct FolderLayout: Sendable {
         statusFile = config.statusFile
         cache = config.stateDirectory.appending("cache")
         hostID = config.hostID
-        hosts = config.stateDirectory.appending("hosts")
+        hosts = config.hostsDirectory
         hostLock = config.hostDirectory.appending("lock")
         legacyJournal = config.legacyJournal
         legacyClaims = config.legacyClaims
+        self.config = config
+    }
+
+    /// The folders of another host on this root (its journal, claims, status).
+    public func ofHost(_ id: String) -> FolderLayout { FolderLayout(config: config.asHost(id)) }
+
+    /// The other hosts that have a folder on this root, sorted.
+    public func otherHostIDs() -> [String] {
+        ((try? FileOperations.listDirectory(hosts)) ?? []).map(\.name.string)
+            .filter { $0 != hostID }.sorted()
     }
 
     /// Creates every folder (mode 0755; our state folder 0700) and checks each is writable.

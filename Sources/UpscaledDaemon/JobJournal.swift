@@ -35,12 +35,7 @@ public struct JobJournal: Sendable {
                 continue
             }
             guard entry.name.extension == "json" else { continue }
-            if let bytes = try? FileOperations.readAll(file),
-               let record = try? JSONDecoder().decode(JournalRecord.self, from: Data(bytes)) {
-                records.append(record)
-            } else {
-                unreadable.append(file)
-            }
+            if let record = Self.record(at: file) { records.append(record) } else { unreadable.append(file) }
         }
         return (records.sorted { $0.createdAt < $1.createdAt }, unreadable)
     }
@@ -50,10 +45,15 @@ extension JobJournal {
     /// The records of another host's journal, read without touching anything in it.
     func allReadOnly() throws(SystemCallError) -> [JournalRecord] {
         try FileOperations.listDirectory(directory).compactMap { entry in
-            guard entry.name.extension == "json", !entry.name.string.hasPrefix("."),
-                  let bytes = try? FileOperations.readAll(directory.appending(entry.name)) else { return nil }
-            return try? JSONDecoder().decode(JournalRecord.self, from: Data(bytes))
+            guard entry.name.extension == "json", !entry.name.string.hasPrefix(".") else { return nil }
+            return Self.record(at: directory.appending(entry.name))
         }
+    }
+
+    /// The record in `file`, or nil when it cannot be read or decoded.
+    static func record(at file: FilePath) -> JournalRecord? {
+        guard let bytes = try? FileOperations.readAll(file) else { return nil }
+        return try? JSONDecoder().decode(JournalRecord.self, from: Data(bytes))
     }
 }
 

@@ -54,10 +54,7 @@ extension JobRunner {
 
     /// Every claim name a record names, in the old shared journal and in every host's journal.
     private func claimNamesInEveryJournal() -> Set<String> {
-        var journals = [layout.legacyJournal]
-        for host in (try? FileOperations.listDirectory(layout.hosts)) ?? [] {
-            journals.append(layout.hosts.appending(host.name).appending("journal"))
-        }
+        let journals = [layout.legacyJournal, layout.journal] + layout.otherHostIDs().map { layout.ofHost($0).journal }
         var names = Set<String>()
         for directory in journals {
             guard let listing = try? JobJournal(directory: directory).allReadOnly() else { continue }

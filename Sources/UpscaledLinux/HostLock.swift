@@ -16,12 +16,10 @@ public final class HostLock: Sendable {
     /// Takes the lock, or returns nil when another process holds it.
     public static func acquire(_ path: FilePath, holder: String) throws(SystemCallError) -> HostLock? {
         let fd = try retrying("open", on: path) { open($0, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600) }
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let code = Glibc.errno
-            if code == EINTR { continue }
+        do { try retrying("flock", path: path) { flock(fd, LOCK_EX | LOCK_NB) } } catch {
             close(fd)
-            if code == EWOULDBLOCK { return nil }
-            throw SystemCallError("flock", path: path, errno: code)
+            if error.errno.rawValue == EWOULDBLOCK { return nil }
+            throw error
         }
         // Who holds it, for a person reading the file; the lock itself is what counts.
         _ = ftruncate(fd, 0)

@@ -58,7 +58,7 @@ func retrying<T: BinaryInteger>(_ call: String, path: FilePath? = nil, _ body: (
 /// Runs a SystemPackage call (which retries EINTR itself, and writes or reads in full where it
 /// says so) and names its failure as ours do: the call, the path, errno.
 @discardableResult
-func naming<T>(_ call: String, path: FilePath? = nil, _ body: () throws -> T) throws(SystemCallError) -> T {
+public func naming<T>(_ call: String, path: FilePath? = nil, _ body: () throws -> T) throws(SystemCallError) -> T {
     do { return try body() } catch let errno as Errno {
         throw SystemCallError(call, path: path, errno: errno.rawValue)
     } catch {

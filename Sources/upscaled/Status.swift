@@ -25,8 +25,7 @@ extension Upscaled {
             let bytes: [UInt8]
             do { bytes = try FileOperations.readAll(config.statusFile) } catch {
                 // Several daemons on one root each write their own status: name the others.
-                let hosts = ((try? FileOperations.listDirectory(config.stateDirectory.appending("hosts"))) ?? [])
-                    .map(\.name.string).filter { $0 != config.hostID }.sorted()
+                let hosts = FolderLayout(config: config).otherHostIDs()
                 let others = hosts.isEmpty ? "" : "; other hosts on this root: \(hosts.joined(separator: ", ")) (see one with --host-id)"
                 Logging.fail("upscaled: no status at \(config.statusFile.display) (\(error)); is the daemon running as host \(config.hostID) with root \(config.root.display)?\(others)")
                 throw ExitCode(3)
@@ -68,13 +67,12 @@ extension Upscaled {
 
         /// The status each other host on the root keeps in its own folder, by host id.
         static func otherHosts(_ config: DaemonConfig) -> [(String, StatusSnapshot)] {
-            let hosts = config.stateDirectory.appending("hosts")
-            return ((try? FileOperations.listDirectory(hosts)) ?? []).map(\.name.string)
-                .filter { $0 != config.hostID }.sorted().compactMap { host in
-                    guard let bytes = try? FileOperations.readAll(hosts.appending(host).appending("status.json")),
-                          let snapshot = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(bytes)) else { return nil }
-                    return (host, snapshot)
-                }
+            let layout = FolderLayout(config: config)
+            return layout.otherHostIDs().compactMap { host in
+                guard let bytes = try? FileOperations.readAll(layout.ofHost(host).statusFile),
+                      let snapshot = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(bytes)) else { return nil }
+                return (host, snapshot)
+            }
         }
     }
 }

@@ -27,18 +27,12 @@ public struct ResultCache: Sendable {
 
     /// SHA-256 of a file, read in chunks (the file is never held whole). Blocking.
     public static func digest(of path: FilePath) throws -> String {
-        let file: FileDescriptor
-        do { file = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec, .noFollow]) } catch let errno as Errno {
-            throw SystemCallError("open", path: path, errno: errno.rawValue)
-        }
+        let file = try naming("open", path: path) { try FileDescriptor.open(path, .readOnly, options: [.closeOnExec, .noFollow]) }
         defer { try? file.close() }
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)
         while true {
-            let n: Int
-            do { n = try buffer.withUnsafeMutableBytes { try file.read(into: $0) } } catch let errno as Errno {
-                throw SystemCallError("read", path: path, errno: errno.rawValue)
-            }
+            let n = try naming("read", path: path) { try buffer.withUnsafeMutableBytes { try file.read(into: $0) } }
             if n == 0 { break }
             hasher.update(data: buffer[0..<n])
         }
