@@ -52,6 +52,11 @@ public struct DaemonConfig: Sendable, Equatable {
     /// live under `inbox/.upscaled/hosts/<host_id>/`, and no other daemon replays them. The
     /// config loader sets it from /etc/machine-id unless the file or `--host-id` says.
     public var hostID: String = "local"
+    /// `host_lease_s`: how long another host on the root may stay silent (no heartbeat, by the
+    /// file server's mtimes) while it holds claims before it counts as dead and a survivor takes
+    /// its work over. Longer than any pause a live host could take (a suspended laptop is dead
+    /// for this purpose: its files are finished elsewhere).
+    public var hostLeaseSeconds: Int = 300
 
     public var engineKind: EngineKind { EngineKind(name: engine) ?? .ai }
 
@@ -78,6 +83,10 @@ public struct DaemonConfig: Sendable, Equatable {
     public var claims: FilePath { hostDirectory.appending("claims") }
     public var journal: FilePath { hostDirectory.appending("journal") }
     public var statusFile: FilePath { hostDirectory.appending("status.json") }
+    /// Rewritten every few seconds while this host holds claims: its sign of life.
+    public var heartbeatFile: FilePath { hostDirectory.appending("heartbeat") }
+    /// Dead hosts' folders this host has taken over, each renamed in whole, replayed, then removed.
+    public var takenDirectory: FilePath { hostDirectory.appending("taken") }
     /// Where versions before per-host state kept the journal and claims (shared by every host):
     /// a start adopts what is there, each record by one rename, so exactly one host takes it.
     public var legacyClaims: FilePath { stateDirectory.appending("claims") }
@@ -93,7 +102,7 @@ public struct DaemonConfig: Sendable, Equatable {
 
     /// What `host_id` may be: a folder name that means the same on every filesystem.
     public static func isValidHostID(_ id: String) -> Bool {
-        (1...64).contains(id.utf8.count) && id != "." && id != ".."
+        (1...64).contains(id.utf8.count) && !id.hasPrefix(".")
             && id.utf8.allSatisfy { c in
                 (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x2E || c == 0x5F
             }
@@ -107,7 +116,10 @@ public struct DaemonConfig: Sendable, Equatable {
         try validateStability(kind)
         try ai.validate()
         guard Self.isValidHostID(hostID) else {
-            throw ConfigError("host_id '\(hostID)' is not usable; use 1 to 64 letters, digits, '.', '-' or '_' (each daemon on a shared root needs its own)")
+            throw ConfigError("host_id '\(hostID)' is not usable; use 1 to 64 letters, digits, '.', '-' or '_', not starting with '.' (each daemon on a shared root needs its own)")
+        }
+        guard (5...86_400).contains(hostLeaseSeconds) else {
+            throw ConfigError("host_lease_s \(hostLeaseSeconds) is out of range; use 5 to 86400 (seconds another host may stay silent while it holds claims)")
         }
         switch target {
         case .scale(let s):

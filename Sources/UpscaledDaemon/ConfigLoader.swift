@@ -79,7 +79,7 @@ public struct ConfigLoader: Sendable {
         "root", "engine", "scale", "width", "height", "output_format", "png_compression", "png_filter",
         "jpeg_quality", "webp_quality", "workers", "quiet_window_ms", "after_success", "max_input_pixels",
         "max_output_pixels", "animated", "ignore_suffixes", "log_level", "stability", "watch", "poll_interval_ms",
-        "rescan_interval_s", "metrics_textfile", "ai", "host_id",
+        "rescan_interval_s", "metrics_textfile", "ai", "host_id", "host_lease_s",
     ]
 
     /// The keys of `[stability]`.
@@ -146,6 +146,7 @@ public struct ConfigLoader: Sendable {
         if let interval = try int("rescan_interval_s") { config.rescanIntervalSeconds = interval }
         if let path = try string("metrics_textfile") { config.metricsTextfile = path.isEmpty ? nil : path }
         if let host = try string("host_id") { config.hostID = host }
+        if let lease = try int("host_lease_s") { config.hostLeaseSeconds = lease }
         if let value = table["stability"] {
             guard let stability = value.table else { throw ConfigError("\(file): 'stability' must be a table ([stability])") }
             try applyStability(stability, file: file, to: &config.stability)

@@ -69,7 +69,7 @@ import UpscaledTestSupport
 
     @Test func theHostIDIsAFolderNameOnEveryFilesystem() {
         for good in ["3f2a9c0e5b7d4e1f8a6b2c9d0e1f2a3b", "nas", "desk-1", "gpu_box.lan"] { #expect(DaemonConfig.isValidHostID(good)) }
-        for bad in ["", ".", "..", "a/b", "with space", String(repeating: "x", count: 65), "émile"] {
+        for bad in ["", ".", "..", ".hidden", "a/b", "with space", String(repeating: "x", count: 65), "émile"] {
             #expect(!DaemonConfig.isValidHostID(bad), "\(bad)")
         }
         #expect(ConfigLoader.machineHostID(file: "/nonexistent").isEmpty == false)
