@@ -79,14 +79,47 @@ public enum FileOperations {
         case 0: return true
         case EEXIST: return false
         case EINVAL, ENOSYS:
-            // No RENAME_NOREPLACE here: link(2) refuses to replace too, then drop the old name.
+            // No RENAME_NOREPLACE here (NFS, FUSE): link(2) refuses to replace too, then the old
+            // name is dropped. Two hosts may both link the same file before either unlinks it;
+            // only one unlink of the old name succeeds, and the other drops its new name again:
+            // to it the file vanished, as a rename would have said (ENOENT).
             let linked: CInt = from.withPlatformString { f in to.withPlatformString { t in link(f, t) == 0 ? 0 : Glibc.errno } }
             if linked == EEXIST { return false }
             if linked != 0 { throw SystemCallError("link", path: to, errno: linked) }
-            try unlink(from)
+            do { try unlink(from) } catch where error.errno == .noSuchFileOrDirectory {
+                try removeIfPresent(to)
+                throw SystemCallError("rename", path: from, errno: ENOENT)
+            }
             return true
         default:
             throw SystemCallError("rename", path: from, errno: outcome)
+        }
+    }
+
+    /// Renames a whole directory to `to`, a name nobody else creates (it carries the mover's
+    /// host id and a unique stamp): false when `from` is gone, because another host moved it
+    /// first. Of several movers exactly one succeeds, since the source name exists once.
+    /// link(2) cannot stand in for directories, so where RENAME_NOREPLACE is missing a plain
+    /// rename is used, which the unique target makes equally safe.
+    public static func moveDirectory(_ from: FilePath, toNew to: FilePath) throws(SystemCallError) -> Bool {
+        let outcome: CInt = from.withPlatformString { f in
+            to.withPlatformString { t in
+                while true {
+                    if upscaled_renameat2(AT_FDCWD, f, AT_FDCWD, t, upscaled_RENAME_NOREPLACE) == 0 { return 0 }
+                    let code = Glibc.errno
+                    if code == EINVAL || code == ENOSYS {
+                        if Glibc.rename(f, t) == 0 { return 0 }
+                        if Glibc.errno == EINTR { continue }
+                        return Glibc.errno
+                    }
+                    if code != EINTR { return code }
+                }
+            }
+        }
+        switch outcome {
+        case 0: return true
+        case ENOENT: return false
+        default: throw SystemCallError("rename", path: from, errno: outcome)
         }
     }
 

@@ -14,16 +14,57 @@ public final class HostLock: Sendable {
     public let path: FilePath
 
     /// Takes the lock, or returns nil when another process holds it.
-    public static func acquire(_ path: FilePath, holder: String) throws(SystemCallError) -> HostLock? {
-        let fd = try retrying("open", on: path) { open($0, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600) }
+    ///
+    /// Waits up to `patience` for a holder that only looks: another host judging whether we
+    /// live (`probe`), or `upscaled status`, holds the lock for a moment. A survivor taking our
+    /// folder over moves it, lock file and all, away while holding it: so the lock is taken on
+    /// whatever the path names once it is locked, and the folder is made again if it went.
+    public static func acquire(_ path: FilePath, holder: String, patience: Duration = .seconds(3)) throws(SystemCallError) -> HostLock? {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            let parent = path.removingLastComponent()
+            if !parent.isEmpty { try FileOperations.makeDirectories(parent, mode: 0o700) }
+            let taken: HostLock?
+            do { taken = try lock(path, create: true) } catch {
+                // The folder moved away between the mkdir and the open: make it again.
+                guard error.errno.rawValue == ENOENT, ContinuousClock.now < deadline else { throw error }
+                continue
+            }
+            if let lock = taken, lock.stillNamed() {
+                // Who holds it, for a person reading the file; the lock itself is what counts.
+                _ = ftruncate(lock.fd, 0)
+                _ = try? naming("write", path: path) { try FileDescriptor(rawValue: lock.fd).writeAll(Array((holder + "\n").utf8)) }
+                return lock
+            }
+            if ContinuousClock.now >= deadline { return nil }
+            usleep(50_000)
+        }
+    }
+
+    /// Whether the path still names the file this lock is on (not moved away meanwhile).
+    private func stillNamed() -> Bool {
+        var locked = stat(), named = stat()
+        guard fstat(fd, &locked) == 0, stat(path.string, &named) == 0 else { return false }
+        return locked.st_dev == named.st_dev && locked.st_ino == named.st_ino
+    }
+
+    /// Another host's lock, taken only to learn whether its daemon still lives: nil when a
+    /// live process holds it. A lock that can be taken proves death only where locks reach
+    /// across machines (one kernel; NFS with its lock manager); elsewhere (FUSE, SMB without
+    /// byte-range locks) it proves nothing and the lease decides alone. Held while the taker
+    /// moves the folder, so the dead host restarting meanwhile waits its turn.
+    public static func probe(_ path: FilePath) throws(SystemCallError) -> HostLock? {
+        try lock(path, create: false)
+    }
+
+    private static func lock(_ path: FilePath, create: Bool) throws(SystemCallError) -> HostLock? {
+        let flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0)
+        let fd = try retrying("open", on: path) { open($0, flags, 0o600) }
         do { try retrying("flock", path: path) { flock(fd, LOCK_EX | LOCK_NB) } } catch {
             close(fd)
             if error.errno.rawValue == EWOULDBLOCK { return nil }
             throw error
         }
-        // Who holds it, for a person reading the file; the lock itself is what counts.
-        _ = ftruncate(fd, 0)
-        _ = try? naming("write", path: path) { try FileDescriptor(rawValue: fd).writeAll(Array((holder + "\n").utf8)) }
         return HostLock(fd: fd, path: path)
     }
 

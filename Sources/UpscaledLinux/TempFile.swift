@@ -8,7 +8,8 @@ import UpscaledCore
 /// Where the filesystem allows it the file is an anonymous `O_TMPFILE` in the destination
 /// folder: it has no name at all until `commit` links it, and a crash leaves nothing behind.
 /// Elsewhere (some network filesystems) it is a hidden `.upscaled-tmp-*` file in the same
-/// folder, renamed with `RENAME_NOREPLACE` on commit and swept at start-up.
+/// folder, renamed with `RENAME_NOREPLACE` on commit. Its name carries a `tag` (the job's id)
+/// so that the replay of a crashed job finds and removes it (`hiddenPrefix(tag:)`).
 public struct TempFile: Sendable {
     public let fd: CInt
     public let directory: FilePath
@@ -18,7 +19,10 @@ public struct TempFile: Sendable {
     /// The prefix of hidden temp names, for the start-up sweep.
     public static let hiddenPrefix = ".upscaled-tmp-"
 
-    public static func create(in directory: FilePath, mode: mode_t = 0o644) throws(SystemCallError) -> TempFile {
+    /// The prefix of the hidden temps made with `tag`.
+    public static func hiddenPrefix(tag: String) -> String { hiddenPrefix + tag + "-" }
+
+    public static func create(in directory: FilePath, mode: mode_t = 0o644, tag: String? = nil) throws(SystemCallError) -> TempFile {
         let anonymous = directory.withPlatformString { open($0, upscaled_O_TMPFILE | O_RDWR | O_CLOEXEC, mode) }
         if anonymous >= 0 { return TempFile(fd: anonymous, directory: directory, hiddenName: nil) }
         let reason = Glibc.errno
@@ -27,7 +31,7 @@ public struct TempFile: Sendable {
             throw SystemCallError("open(O_TMPFILE)", path: directory, errno: reason)
         }
         for _ in 0..<16 {
-            let name = FilePath.Component(hiddenPrefix + randomToken())!
+            let name = FilePath.Component((tag.map(hiddenPrefix(tag:)) ?? hiddenPrefix) + randomToken())!
             let path = directory.appending(name)
             let fd = path.withPlatformString { open($0, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, mode) }
             if fd >= 0 { return TempFile(fd: fd, directory: directory, hiddenName: name) }
