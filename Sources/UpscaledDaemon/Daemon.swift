@@ -38,10 +38,23 @@ public enum Daemon {
                               + "stop it, or give each daemon on a shared root its own host_id (--host-id)")
         }
         resources.push("the host lock") { lock.release() }
+        // Made again under the lock: a survivor that took our folder over just before took them.
+        try layout.prepare()
+        // A first sign of life before the replay: no survivor takes over a host that is starting.
+        let heartbeat: HostHeartbeat
+        let signature = "host \(layout.hostID), pid \(getpid()), run \(JobRunner.newJobID()), started \(WallClock.iso8601())"
+        do {
+            heartbeat = try HostHeartbeat(folder: layout.hostFolder)
+            _ = try heartbeat.beat(signature)
+        } catch {
+            throw ConfigError("cannot write this host's heartbeat in \(layout.hostFolder.display): \(error)")
+        }
         let notifier = SystemdNotifier()
         let io = NIOThreadPool(numberOfThreads: 2)
         io.start()
         resources.push("the I/O threads") { try? await io.shutdownGracefully() }
+        let presence = HostPresence(heartbeat: heartbeat, lease: HostLease(seconds: Double(config.hostLeaseSeconds)),
+                                    io: io, logger: logger, signature: signature)
         let engine = try makeEngine(config, layout: layout, logger: logger)
         let metrics = config.metricsTextfile.map { MetricsExporter(file: FilePath($0)) }
         let status = StatusBoard(file: layout.statusFile, notifier: notifier, engine: engine.name,
@@ -54,7 +67,7 @@ public enum Daemon {
             notifier.flush()
         }
         resources.push("the \(engine.name) engine") { await engine.shutdown() }
-        let runner = JobRunner(layout: layout, engine: engine, io: io, logger: logger) { file, done, total in
+        let runner = JobRunner(layout: layout, engine: engine, io: io, logger: logger, presence: presence) { file, done, total in
             status.progress(file: file, done: done, total: total)
         }
         let resumeGenerations = config.engineKind == .creative && !once
@@ -62,6 +75,9 @@ public enum Daemon {
         for problem in report.problems { logger.warning("recovery: \(problem)") }
         if report.adopted > 0 {
             logger.notice("took over \(report.adopted) record(s) and claim(s) from the shared journal of an earlier version (\(layout.legacyJournal.display)) as host \(layout.hostID)")
+        }
+        if !report.takenOver.isEmpty {
+            logger.notice("finished the take-over of host(s) \(report.takenOver.joined(separator: ", ")) interrupted by a crash")
         }
         if report.putBack + report.finished + report.discarded > 0 {
             logger.notice("recovered after an interrupted run: \(report.finished) finished, \(report.putBack) returned to the inbox")
@@ -87,8 +103,11 @@ public enum Daemon {
             "upscaled.host": "\(config.hostID)",
         ])
 
-        // The resources first: the group shuts down in reverse order, so they close last.
+        // The resources first: the group shuts down in reverse order, so they close last. Then
+        // the presence: it beats until the jobs are done.
         var services = resources.services
+        services.append(.init(service: HostPresenceService(presence: presence, runner: runner),
+                              failureTerminationBehavior: .gracefullyShutdownGroup))
         if once {
             status.set(state: .working, mode: "once")
             services.append(.init(service: OnceService(pipeline: pipeline), successTerminationBehavior: .gracefullyShutdownGroup,

@@ -20,6 +20,10 @@ public struct FolderLayout: Sendable {
     public let hosts: FilePath
     /// Held (flock) by the one daemon running as this host on this root.
     public let hostLock: FilePath
+    /// This host's sign of life, rewritten while it holds claims (`HostHeartbeat`).
+    public let heartbeat: FilePath
+    /// Dead hosts' folders this host took over and has yet to finish replaying.
+    public let taken: FilePath
     /// The shared journal and claims folders of versions before per-host state.
     public let legacyJournal: FilePath
     public let legacyClaims: FilePath
@@ -39,6 +43,8 @@ public struct FolderLayout: Sendable {
         hostID = config.hostID
         hosts = config.hostsDirectory
         hostLock = config.hostDirectory.appending("lock")
+        heartbeat = config.heartbeatFile
+        taken = config.takenDirectory
         legacyJournal = config.legacyJournal
         legacyClaims = config.legacyClaims
         self.config = config
@@ -47,10 +53,16 @@ public struct FolderLayout: Sendable {
     /// The folders of another host on this root (its journal, claims, status).
     public func ofHost(_ id: String) -> FolderLayout { FolderLayout(config: config.asHost(id)) }
 
+    /// The tag of this host's write probes' temps (`TempFile`), swept from the outbox at start.
+    public var probeTag: String { "probe-\(hostID)" }
+
+    /// This host's own folder under `hosts/`.
+    public var hostFolder: FilePath { hosts.appending(hostID) }
+
     /// The other hosts that have a folder on this root, sorted.
     public func otherHostIDs() -> [String] {
         ((try? FileOperations.listDirectory(hosts)) ?? []).map(\.name.string)
-            .filter { $0 != hostID }.sorted()
+            .filter { $0 != hostID && !$0.hasPrefix(".") }.sorted()
     }
 
     /// Creates every folder (mode 0755; our state folder 0700) and checks each is writable.

@@ -42,13 +42,13 @@ extension JobRunner {
 
     /// The claimed file of one of our records, moved in from the old shared claims folder if it
     /// is still there. - Returns: whether the claim is in our claims folder now.
-    func adoptLegacyClaim(_ record: JournalRecord) throws -> Bool {
-        let ours = layout.claims.appending(record.claimName)
+    func adoptLegacyClaim(_ record: JournalRecord, into claims: FilePath) throws -> Bool {
+        let ours = claims.appending(record.claimName)
         if try FileOperations.statusIfPresent(ours) != nil { return true }
         let legacy = layout.legacyClaims.appending(record.claimName)
         guard try FileOperations.statusIfPresent(legacy) != nil else { return false }
         guard try FileOperations.renameNoReplace(legacy, to: ours) else { return false }
-        try FileOperations.syncDirectory(layout.claims)
+        try FileOperations.syncDirectory(claims)
         return true
     }
 

@@ -15,54 +15,108 @@ extension JobRunner {
         public var discarded = 0
         /// Records and claims taken over from the old shared journal (before per-host state).
         public var adopted = 0
+        /// Dead hosts whose folders were taken over and replayed.
+        public var takenOver: [String] = []
         public var problems: [String] = []
         /// Claimed jobs whose asynchronous generation can still be polled: handed to the pipeline.
         var resumable: [Claim] = []
     }
 
-    /// Replays every journal record. Blocking: call before the pipeline starts.
+    /// One host's journal and claims folder, replayed by the same rules: ours at start, or a
+    /// dead host's folder taken over (`JobRunner+Takeover`).
+    struct ReplayedState {
+        /// Whose records these are: a record naming another host is left alone.
+        var owner: String
+        var journal: JobJournal
+        var claims: FilePath
+        var resumeGenerations: Bool
+    }
+
+    /// Replays every journal record, then what is left of dead hosts' folders taken over before
+    /// a crash. Blocking: call before the pipeline starts.
     public func recover(resumeGenerations: Bool = false) -> RecoveryReport {
         var report = RecoveryReport()
         adoptLegacyState(report: &report)
+        replay(ReplayedState(owner: layout.hostID, journal: journal, claims: layout.claims,
+                             resumeGenerations: resumeGenerations), report: &report)
+        replayTakenFolders(report: &report)
+        sweepTemps(tag: layout.probeTag, in: [layout.outbox])
+        return report
+    }
+
+    /// Whether a claim is a second name of a file still named elsewhere: where a claim is
+    /// link+unlink (no RENAME_NOREPLACE: NFS, FUSE), a crash between the two leaves the original
+    /// in the inbox beside our claim, and a host that claimed the same file at the same moment
+    /// and won holds it in its own claims. Dropping our name then loses nothing; putting it back
+    /// would make a second job. A user's own hard link elsewhere is not a name found here.
+    func isSecondName(_ claim: FilePath, relative: FilePath, claims: FilePath) -> Bool {
+        var ours = stat()
+        guard lstat(claim.string, &ours) == 0, ours.st_nlink > 1 else { return false }
+        func same(_ path: FilePath) -> Bool {
+            var other = stat()
+            return lstat(path.string, &other) == 0 && other.st_ino == ours.st_ino && other.st_dev == ours.st_dev
+        }
+        if same(layout.join(layout.inbox, relative)) { return true }
+        let folders = ([layout.claims] + layout.otherHostIDs().map { layout.ofHost($0).claims }).filter { $0 != claims }
+        return folders.contains { folder in
+            ((try? FileOperations.listDirectory(folder)) ?? []).contains { same(folder.appending($0.name)) }
+        }
+    }
+
+    /// Removes the hidden temps a crash left in `folders` (where the filesystem has no
+    /// `O_TMPFILE`, a result or sidecar being written is a hidden file named with its job's id).
+    func sweepTemps(tag: String, in folders: [FilePath]) {
+        let prefix = Array(TempFile.hiddenPrefix(tag: tag).utf8)
+        for folder in folders {
+            for entry in (try? FileOperations.listDirectory(folder)) ?? [] where entry.name.bytes.starts(with: prefix) {
+                try? FileOperations.removeIfPresent(folder.appending(entry.name))
+            }
+        }
+    }
+
+    func replay(_ state: ReplayedState, report: inout RecoveryReport) {
         let listing: (records: [JournalRecord], unreadable: [FilePath])
-        do { listing = try journal.all() } catch {
-            report.problems.append("cannot read the journal: \(error)")
-            return report
+        do { listing = try state.journal.all() } catch {
+            report.problems.append("cannot read the journal \(state.journal.directory.display): \(error)")
+            return
         }
         for file in listing.unreadable {
             report.problems.append("unreadable journal record \(file.display) left in place")
         }
         for record in listing.records {
-            do { try recover(record, report: &report, resumeGenerations: resumeGenerations) } catch {
+            do { try recover(record, in: state, report: &report) } catch {
                 report.problems.append("job \(record.id) (\(record.relativePath)): \(error)")
             }
         }
         // Claims with no record (a crash between rename and... never: the record is written
         // first) would be invisible to the user: return any stray ones to the inbox too.
-        if let entries = try? FileOperations.listDirectory(layout.claims) {
+        if let entries = try? FileOperations.listDirectory(state.claims) {
             let known = Set(listing.records.map(\.claimName))
             for entry in entries where !known.contains(entry.name.string) && !entry.name.string.hasPrefix(".") {
-                let source = layout.claims.appending(entry.name)
+                let source = state.claims.appending(entry.name)
                 if let placed = try? place(source, in: layout.inbox, name: entry.name) {
                     report.putBack += 1
                     report.problems.append("a claimed file without a journal record was returned to the inbox as \(placed.display)")
                 }
             }
         }
-        return report
     }
 
-    private func recover(_ record: JournalRecord, report: inout RecoveryReport, resumeGenerations: Bool) throws {
+    private func recover(_ record: JournalRecord, in state: ReplayedState, report: inout RecoveryReport) throws {
         guard let relative = FilePath(base64: record.relativePathBase64), let name = relative.lastComponent else {
             report.problems.append("job \(record.id): its path cannot be decoded; record left in place")
             return
         }
-        if let host = record.host, host != layout.hostID {
-            report.problems.append("job \(record.id) (\(record.relativePath)) belongs to host \(host), not to this one (\(layout.hostID)); record left in place")
+        if let host = record.host, host != state.owner {
+            report.problems.append("job \(record.id) (\(record.relativePath)) in \(state.journal.directory.display) belongs to host \(host), not to \(state.owner); record left in place")
             return
         }
-        let claimPath = layout.claims.appending(record.claimName)
-        let claimExists = try adoptLegacyClaim(record)
+        // Whatever it does next, a result or sidecar it was writing (a hidden temp) is junk now.
+        let parent = relative.removingLastComponent()
+        sweepTemps(tag: record.id, in: [layout.outbox, layout.failed, layout.quarantine].map { layout.join($0, parent) })
+        let journal = state.journal
+        let claimPath = state.claims.appending(record.claimName)
+        let claimExists = try adoptLegacyClaim(record, into: state.claims)
         let destination = record.destinationBase64.flatMap { FilePath(base64: $0) }.map { layout.root.appending($0.components) }
         let claim = Claim(record: record, relative: relative, path: claimPath,
                           status: .init(kind: .regular, size: 0, modified: 0, inode: 0, device: 0))
@@ -70,14 +124,25 @@ extension JobRunner {
         switch record.state {
         case .claimed:
             // A creative generation already paid for and less than a day old: poll it again.
-            if claimExists, resumeGenerations, record.generationID != nil, record.engine == engine.name,
+            if claimExists, state.resumeGenerations, record.generationID != nil, record.engine == engine.name,
                let created = ISO8601DateFormatter().date(from: record.createdAt), Date().timeIntervalSince(created) < 23 * 3600,
                let status = try FileOperations.statusIfPresent(claimPath) {
                 report.resumable.append(Claim(record: record, relative: relative, path: claimPath, status: status))
                 return
             }
-            // Nothing was filed yet: the original goes back to the inbox and is processed again.
-            if claimExists { try putBack(claim); report.putBack += 1 } else { try journal.remove(record.id); report.discarded += 1 }
+            // Nothing was filed yet: the original goes back to the inbox and is processed again,
+            // unless our claim is only a second name of a file named elsewhere still.
+            if claimExists && isSecondName(claimPath, relative: relative, claims: state.claims) {
+                try FileOperations.unlink(claimPath)
+                try journal.remove(record.id)
+                report.discarded += 1
+            } else if claimExists {
+                try putBack(claim, journal: journal)
+                report.putBack += 1
+            } else {
+                try journal.remove(record.id)
+                report.discarded += 1
+            }
 
         case .committingOutput:
             let ours: Bool
@@ -92,7 +157,7 @@ extension JobRunner {
                 if claimExists {
                     if record.afterSuccess == .delete {
                         try FileOperations.removeIfPresent(claimPath)
-                        try FileOperations.syncDirectory(layout.claims)
+                        try FileOperations.syncDirectory(state.claims)
                     } else {
                         _ = try place(claimPath, in: layout.join(layout.archive, relative.removingLastComponent()), name: name)
                     }
@@ -100,7 +165,7 @@ extension JobRunner {
                 try journal.remove(record.id)
                 report.finished += 1
             } else if claimExists {
-                try putBack(claim)
+                try putBack(claim, journal: journal)
                 report.putBack += 1
             } else {
                 try journal.remove(record.id)
@@ -125,7 +190,7 @@ extension JobRunner {
                     report.finished += 1
                 } else {
                     if hasSidecar, let sidecar { try FileOperations.removeIfPresent(sidecar) }
-                    try putBack(claim)
+                    try putBack(claim, journal: journal)
                     report.putBack += 1
                 }
             } else {

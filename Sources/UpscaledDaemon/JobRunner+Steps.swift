@@ -117,7 +117,7 @@ extension JobRunner {
             record.state = .filingFailure
             record.destinationBase64 = layout.rootRelative(target).base64
             try journal.write(record)
-            let temp = try TempFile.create(in: directory)
+            let temp = try TempFile.create(in: directory, tag: claim.record.id)
             var committed = false
             defer { temp.close(committed: committed) }
             try temp.write(json)
@@ -126,7 +126,7 @@ extension JobRunner {
             committed = true
             if let attachment = failure.attachment {
                 // The engine's own (blurred) answer, kept beside the original when configured.
-                let keep = try TempFile.create(in: directory)
+                let keep = try TempFile.create(in: directory, tag: claim.record.id)
                 var kept = false
                 defer { keep.close(committed: kept) }
                 try keep.write(attachment.bytes)
@@ -152,11 +152,12 @@ extension JobRunner {
     }
 
     /// Returns the original to its place in the inbox (a numbered name if a new file took it).
-    func putBack(_ claim: Claim) throws {
+    /// `journal`: where its record is, when not ours (a dead host's, being replayed).
+    func putBack(_ claim: Claim, journal: JobJournal? = nil) throws {
         let directory = layout.join(layout.inbox, claim.relative.removingLastComponent())
         try FileOperations.makeDirectories(directory)
         _ = try place(claim.path, in: directory, name: claim.relative.lastComponent!)
-        try journal.remove(claim.record.id)
+        try (journal ?? self.journal).remove(claim.record.id)
     }
 
     /// Renames `source` into `directory` under `name`, or the first free numbered variant; never replaces.

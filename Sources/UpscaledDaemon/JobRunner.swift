@@ -22,10 +22,14 @@ public final class JobRunner: Sendable {
 
     /// Where a long job's progress goes (the status board): file, done (nil: ended), total.
     let progress: @Sendable (String, Int?, Int) -> Void
+    /// This host's heartbeat and watch over the others on a shared root (nil in some tests).
+    let presence: HostPresence?
 
     public init(layout: FolderLayout, engine: any UpscaleEngine, io: NIOThreadPool, logger: Logger,
+                presence: HostPresence? = nil,
                 progress: @escaping @Sendable (String, Int?, Int) -> Void = { _, _, _ in }) {
         self.progress = progress
+        self.presence = presence
         self.layout = layout
         self.journal = JobJournal(directory: layout.journal)
         self.engine = engine
@@ -55,7 +59,18 @@ public final class JobRunner: Sendable {
     func process(_ relative: FilePath, settings: JobSettings, resuming: Claim? = nil,
                  incompleteHistory: IncompleteFilePolicy.History? = nil,
                  pause: @Sendable (String) async -> Void = { _ in }) async -> JobOutcome {
-        let started = ContinuousClock.now
+        // The heartbeat is fresh before the claim, and kept fresh while the claim is ours.
+        await presence?.enter()
+        let outcome = await process(relative, settings: settings, resuming: resuming, incompleteHistory: incompleteHistory,
+                                    pause: pause, started: .now)
+        await presence?.leave()
+        if case .vanished = outcome { await presence?.nudge() }   // perhaps another host took it
+        return outcome
+    }
+
+    private func process(_ relative: FilePath, settings: JobSettings, resuming: Claim?,
+                         incompleteHistory: IncompleteFilePolicy.History?,
+                         pause: @Sendable (String) async -> Void, started: ContinuousClock.Instant) async -> JobOutcome {
         var log = logger
         log[metadataKey: "upscaled.file"] = "\(relative.display)"
         let claim: Claim
@@ -143,7 +158,7 @@ public final class JobRunner: Sendable {
         do {
             temp = try await blocking {
                 try FileOperations.makeDirectories(outDirectory)
-                return try TempFile.create(in: outDirectory)
+                return try TempFile.create(in: outDirectory, tag: claim.record.id)
             }
         } catch let error as SystemCallError where error.isEnvironmental {
             _ = await putBack(claim, reason: "cannot write to \(outDirectory.display): \(error)")

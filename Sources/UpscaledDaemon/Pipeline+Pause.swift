@@ -22,6 +22,7 @@ extension Pipeline {
         let engine = runner.engine
         let outbox = layout.outbox
         let journal = layout.journal
+        let tag = layout.probeTag
         let io = self.io
         let base = cause == .engine ? max(0.2, retryBaseSeconds * 15) : 2
         probes[cause] = Task { [weak self] in
@@ -41,7 +42,7 @@ extension Pipeline {
                     }
                 case .disk:
                     let ok = (try? await io.runIfActive {
-                        try Self.probeWritable(outbox, bytes: 4 << 20) && Self.probeWritable(journal, bytes: 64 << 10)
+                        try Self.probeWritable(outbox, bytes: 4 << 20, tag: tag) && Self.probeWritable(journal, bytes: 64 << 10, tag: tag)
                     }) ?? false
                     if ok {
                         if !Task.isCancelled { await self?.probePassed(.disk, note: nil) }
@@ -54,8 +55,8 @@ extension Pipeline {
 
     /// Whether `bytes` can be written to `folder` now: an invisible temp file, written, synced
     /// and dropped (a result needs a few MB in the outbox; a journal record a little in the inbox).
-    static func probeWritable(_ folder: FilePath, bytes: Int) throws -> Bool {
-        let temp = try TempFile.create(in: folder)
+    static func probeWritable(_ folder: FilePath, bytes: Int, tag: String) throws -> Bool {
+        let temp = try TempFile.create(in: folder, tag: tag)
         defer { temp.close(committed: false) }
         try temp.write([UInt8](repeating: 0, count: bytes))
         try temp.sync()

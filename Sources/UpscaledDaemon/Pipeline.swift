@@ -70,6 +70,8 @@ public actor Pipeline {
         }
         for file in files { await observe(file, arrival: .foundByScan) }
         publish()
+        // A poll or rescan is also when another host's silence is noticed (at most once per beat).
+        await runner.presence?.nudge()
     }
 
     public func noteOverflow() async {

@@ -58,6 +58,10 @@ extension Upscaled {
             } catch let error as ConfigError {
                 logger.critical("\(error)")
                 throw ExitCode(78)
+            } catch let error as HostHeartbeat.TakenOver {
+                // EX_TEMPFAIL: systemd starts it again, with a fresh folder for this host.
+                logger.critical("\(error); stopping so that a restart begins afresh")
+                throw ExitCode(75)
             } catch {
                 logger.critical("upscaled stopped: \(error)")
                 throw ExitCode(1)

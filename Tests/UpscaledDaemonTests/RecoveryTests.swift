@@ -3,6 +3,7 @@ import Glibc
 import SystemPackage
 import Testing
 import UpscaledCore
+import UpscaledLinux
 @testable import UpscaledDaemon
 import UpscaledTestSupport
 
@@ -48,6 +49,52 @@ import UpscaledTestSupport
         await rig.stop()
         #expect(rig.everything == ["archive/trip/a.jpg", "outbox/trip/a.png"])
         expectClean(rig)
+    }
+
+    /// Without O_TMPFILE (NFS, SMB, FUSE) a result being written is a hidden file named with its
+    /// job's id: a crash leaves it, and the replay of that job removes it, and only it.
+    @Test func aCrashedJobsHiddenTempsAreRemovedAndNoOneElses() async throws {
+        let mine = TempFile.hiddenPrefix(tag: "job9") + "x1"
+        let probe = TempFile.hiddenPrefix(tag: "probe-local") + "x2"   // the rig runs as host "local"
+        let others = TempFile.hiddenPrefix(tag: "job-of-another-host") + "x3"
+        let rig = try await PipelineRig(crashed: { layout in
+            try ImageFactory.write(layout.claims.appending("job9.jpg"))
+            try self.write(self.record("job9", state: .claimed, relative: "trip/a.jpg", claimName: "job9.jpg"), in: layout)
+            for folder in [layout.outbox.appending("trip"), layout.failed.appending("trip")] {
+                try FileManager.default.createDirectory(atPath: folder.string, withIntermediateDirectories: true)
+                try writeFile(folder.appending(mine), [1, 2, 3])
+                try writeFile(folder.appending(others), [1, 2, 3])
+            }
+            try writeFile(layout.outbox.appending(probe), [1])
+        })
+        #expect(rig.recovery.putBack == 1 && rig.recovery.problems.isEmpty)
+        #expect(listFiles(rig.layout.outbox.appending("trip"), includeHidden: true) == [others])
+        #expect(listFiles(rig.layout.failed.appending("trip"), includeHidden: true) == [others])
+        #expect(!exists(rig.layout.outbox.appending(probe)), "this host's interrupted write probe")
+        await rig.stop()
+    }
+
+    /// Where a claim is link+unlink (NFS, FUSE), a crash between the two leaves the original in
+    /// the inbox and our claim as a second name of it; or another host claimed the same file at
+    /// that moment and won. The replay drops our name and makes no second job.
+    @Test func aClaimThatIsASecondNameOfAFileNamedElsewhereIsDropped() async throws {
+        let rig = try await PipelineRig(crashed: { layout in
+            try FileManager.default.createDirectory(atPath: layout.inbox.appending("trip").string, withIntermediateDirectories: true)
+            try ImageFactory.write(layout.inbox.appending("trip/a.jpg"))
+            #expect(link(layout.inbox.appending("trip/a.jpg").string, layout.claims.appending("job7.jpg").string) == 0)
+            try self.write(self.record("job7", state: .claimed, relative: "trip/a.jpg", claimName: "job7.jpg"), in: layout)
+            let winner = layout.ofHost("winner").claims
+            try FileManager.default.createDirectory(atPath: winner.string, withIntermediateDirectories: true)
+            try ImageFactory.write(winner.appending("w1.jpg"))
+            #expect(link(winner.appending("w1.jpg").string, layout.claims.appending("job8.jpg").string) == 0)
+            try self.write(self.record("job8", state: .claimed, relative: "b.jpg", claimName: "job8.jpg"), in: layout)
+        })
+        #expect(rig.recovery.putBack == 0 && rig.recovery.discarded == 2 && rig.recovery.problems.isEmpty)
+        #expect(listFiles(rig.layout.inbox) == ["trip/a.jpg"])
+        #expect(listFiles(rig.layout.claims, includeHidden: true).isEmpty)
+        #expect(listFiles(rig.layout.journal, includeHidden: true).isEmpty)
+        #expect(exists(rig.layout.ofHost("winner").claims.appending("w1.jpg")), "the winner's claim is untouched")
+        await rig.stop()
     }
 
     @Test func aCrashAfterTheResultWasLinkedFinishesWithoutASecondResult() async throws {

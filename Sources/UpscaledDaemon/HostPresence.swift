@@ -1,0 +1,196 @@
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import UpscaledCore
+import UpscaledLinux
+
+/// This host's presence on a shared root: its heartbeat while it holds claims, and its watch
+/// over the other hosts, whose work it takes over when `HostLease` says they are dead.
+///
+/// Idle means idle: a host with no claims has nothing anyone could take over, so it does not
+/// beat; and a host that sees no other host holding work keeps no timer. The heartbeat is made
+/// fresh before every claim (so a claim is never younger than a stale heartbeat), then rewritten
+/// every `beatInterval` for as long as this host's journal holds anything. Other hosts are
+/// looked at: at start, at every beat, when a claim found its file already taken by another
+/// host, at polls (at most once per beat interval), and, while some live host holds work, when
+/// its lease would run out.
+public actor HostPresence {
+    private let heartbeat: HostHeartbeat
+    private let lease: HostLease
+    private let io: NIOThreadPool
+    private let logger: Logger
+    /// Written into the heartbeat, for a person looking: who, which process, which run.
+    private let signature: String
+
+    private var keeper: JobRunner?
+    private var jobs = 0
+    private var lastBeat: ContinuousClock.Instant?
+    private var lastLook: ContinuousClock.Instant?
+    private var beating: Task<Void, Never>?
+    private var watching: Task<Void, Never>?
+    /// When the last look wants the next one: a live host's lease running out.
+    private var nextJudgement: ContinuousClock.Instant?
+    private var beatFailing = false
+    /// The service ended: no timer may start again.
+    private var stopped = false
+    private let (fences, fence) = AsyncStream.makeStream(of: HostHeartbeat.TakenOver.self)
+
+    public init(heartbeat: HostHeartbeat, lease: HostLease, io: NIOThreadPool, logger: Logger, signature: String) {
+        self.heartbeat = heartbeat
+        self.lease = lease
+        self.io = io
+        self.logger = logger
+        self.signature = signature
+    }
+
+    private var interval: Duration { .milliseconds(Int(lease.beatInterval * 1000)) }
+
+    // MARK: - Called by the jobs
+
+    /// A job is about to claim a file (or resume a claim): the heartbeat is made fresh first.
+    func enter() async {
+        jobs += 1
+        if lastBeat.map({ $0.duration(to: .now) >= interval }) ?? true { _ = await beat() }
+        if beating == nil {
+            watching?.cancel()
+            watching = nil
+            beating = Task { await self.beatWhileHolding() }
+        }
+    }
+
+    /// A job ended; beating stops once our journal holds nothing.
+    func leave() async {
+        jobs -= 1
+        guard jobs == 0, let keeper else { return }
+        let holds = (try? await io.runIfActive({ keeper.holdsWork() })) ?? false
+        if jobs == 0 && !holds { stopBeating() }       // re-checked: a job may have started meanwhile
+    }
+
+    /// Something suggests another host is at work (a file it claimed first, a poll): look at
+    /// the others, at most once per beat interval.
+    func nudge() async {
+        if let lastLook, lastLook.duration(to: .now) < interval { return }
+        await look()
+    }
+
+    // MARK: - The loop
+
+    private func beatWhileHolding() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled { return }
+            await look(beating: true)
+            guard jobs == 0, let keeper else { continue }
+            let holds = (try? await io.runIfActive({ keeper.holdsWork() })) ?? false
+            if jobs == 0 && !holds {
+                beating = nil
+                watchIfIdle()
+                return
+            }
+        }
+    }
+
+    private func stopBeating() {
+        beating?.cancel()
+        beating = nil
+        watchIfIdle()
+    }
+
+    /// While we beat, every beat looks anyway; idle, only a live host holding work keeps a timer.
+    private func watchIfIdle() {
+        watching?.cancel()
+        watching = nil
+        guard beating == nil, !stopped, let next = nextJudgement else { return }
+        watching = Task {
+            try? await Task.sleep(until: next, clock: .continuous)
+            if !Task.isCancelled { await self.look() }
+        }
+    }
+
+    /// Judges every other host by the server's "now" and takes over the dead. The beat that
+    /// gives "now" is written only when some other host holds work (or when `beating` asks for
+    /// it anyway): an idle host on a root where no one else holds work writes nothing.
+    private func look(beating: Bool = false) async {
+        guard let keeper else { return }
+        var now: Double?
+        if beating {
+            now = await beat()
+            guard now != nil else { return }
+        }
+        lastLook = .now
+        guard let peers = try? await io.runIfActive({ keeper.observePeers() }) else { return }
+        guard peers.contains(where: \.holdsWork) else {
+            nextJudgement = nil
+            watchIfIdle()
+            return
+        }
+        if now == nil { now = await beat() }
+        guard let now else { return }
+        let lease = self.lease
+        guard let (plan, report) = try? await io.runIfActive({ () -> (HostLease.Plan, JobRunner.RecoveryReport) in
+            // Judged on a second look, as fresh as "now": a peer may have beaten meanwhile.
+            let plan = lease.plan(keeper.observePeers(), now: now)
+            var report = JobRunner.RecoveryReport()
+            for id in plan.takeOver { keeper.takeOver(id, report: &report) }
+            return (plan, report)
+        }) else { return }
+        for problem in report.problems { logger.warning("take-over: \(problem)") }
+        for id in report.takenOver {
+            logger.notice("took over the work of host \(id): silent for longer than host_lease_s (\(Int(lease.seconds)) s) while it held claims",
+                          metadata: ["upscaled.host": "\(id)"])
+        }
+        if !report.takenOver.isEmpty {
+            logger.notice("after the take-over: \(report.finished) finished, \(report.putBack) returned to the inbox")
+        }
+        nextJudgement = plan.judgeAgainIn.map { .now + .milliseconds(Int($0 * 1000)) }
+        watchIfIdle()
+    }
+
+    /// One heartbeat. - Returns: the server's "now", or nil when it could not be written.
+    @discardableResult
+    func beat() async -> Double? {
+        let heartbeat = self.heartbeat
+        let content = "\(signature), jobs \(jobs)"
+        do {
+            let now = try await io.runIfActive { () throws(HostHeartbeat.BeatError) -> Double in try heartbeat.beat(content) }
+            lastBeat = .now
+            if beatFailing { logger.notice("the heartbeat \(heartbeat.file.display) is written again") }
+            beatFailing = false
+            return now
+        } catch HostHeartbeat.BeatError.takenOver(let taken) {
+            fence.yield(taken)
+        } catch {
+            // A full or gone share: the claims fail the same way and pause the pipeline.
+            if !beatFailing { logger.error("\(error)") }
+            beatFailing = true
+        }
+        return nil
+    }
+
+    // MARK: - The service's life
+
+    /// Looks at the other hosts once, then watches until shutdown; throws when this host's
+    /// folder was taken over (a long freeze, a network partition): the daemon stops with exit
+    /// 75 and, under systemd, starts again with a fresh folder.
+    func run(keeper: JobRunner) async throws {
+        self.keeper = keeper
+        await look()
+        let fences = self.fences
+        let taken = await cancelWhenGracefulShutdown { await fences.first { _ in true } }
+        stopped = true
+        beating?.cancel()
+        beating = nil
+        watching?.cancel()
+        watching = nil
+        nextJudgement = nil
+        if let taken { throw taken }
+    }
+}
+
+/// Runs `HostPresence` in the service group: a host taken over stops the whole daemon.
+struct HostPresenceService: Service {
+    let presence: HostPresence
+    let runner: JobRunner
+
+    func run() async throws { try await presence.run(keeper: runner) }
+}
