@@ -57,22 +57,44 @@ extension Upscaled {
             let others = Self.otherHosts(config)
             if !others.isEmpty {
                 // Their pids mean nothing here (other machines): what each last wrote, and when.
-                print("other hosts on this root (as they last wrote their status):")
-                for (host, other) in others {
-                    print("  \(host): \(other.state.rawValue), \(other.queued) queued, \(other.inFlight) in flight, done \(other.done), failed \(other.failed); updated \(other.updatedAt)")
-                }
+                print("other hosts on this root (heartbeat age by this machine's clock; host_lease_s \(Int(config.hostLeaseSeconds)) s):")
+                for line in others { print("  \(line)") }
             }
             if !alive && snapshot.state != .stopped { throw ExitCode(3) }
         }
 
-        /// The status each other host on the root keeps in its own folder, by host id.
-        static func otherHosts(_ config: DaemonConfig) -> [(String, StatusSnapshot)] {
+        /// One line per other host with a folder on the root: its heartbeat's age, its claims,
+        /// whether the lease says it is dead (so the next look of a live host takes its work
+        /// over), and what its status file last said.
+        static func otherHosts(_ config: DaemonConfig) -> [String] {
             let layout = FolderLayout(config: config)
-            return layout.otherHostIDs().compactMap { host in
-                guard let bytes = try? FileOperations.readAll(layout.ofHost(host).statusFile),
-                      let snapshot = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(bytes)) else { return nil }
-                return (host, snapshot)
+            let lease = HostLease(seconds: Double(config.hostLeaseSeconds))
+            let now = Date().timeIntervalSince1970
+            return layout.observePeers().map { peer in
+                let other = layout.ofHost(peer.id)
+                let beat = (try? FileOperations.statusIfPresent(other.heartbeat)?.modified).flatMap { $0 }
+                var facts = [beat.map { "heartbeat \(Self.age(now - $0)) ago" } ?? "no heartbeat",
+                             "\(other.claimCount()) claimed"]
+                switch lease.verdict(peer, now: now) {
+                case .nothingToTake: facts.append("holds no work")
+                case .alive: facts.append(peer.lockHeld ? "alive (holds its lock)" : "alive")
+                case .dead(let silence): facts.append("presumed dead: silent for \(Self.age(silence)) while holding work, taken over at a running host's next look")
+                }
+                if let bytes = try? FileOperations.readAll(other.statusFile),
+                   let snapshot = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(bytes)) {
+                    facts.append("last status \(snapshot.state.rawValue): \(snapshot.queued) queued, \(snapshot.inFlight) in flight, "
+                                 + "done \(snapshot.done), failed \(snapshot.failed), updated \(snapshot.updatedAt)")
+                }
+                return "\(peer.id): " + facts.joined(separator: "; ")
             }
+        }
+
+        /// "42 s", "7 min", "3 h": enough to tell a live host from a dead one.
+        static func age(_ seconds: Double) -> String {
+            let s = Int(max(0, seconds))
+            if s < 120 { return "\(s) s" }
+            if s < 7200 { return "\(s / 60) min" }
+            return "\(s / 3600) h"
         }
     }
 }
