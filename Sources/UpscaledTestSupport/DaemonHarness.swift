@@ -5,8 +5,10 @@ import SystemPackage
 /// One daemon under test: a temp home with `Upscale/` as the root, a real NOTIFY_SOCKET, and
 /// the built binary running as a subprocess.
 public final class DaemonHarness: @unchecked Sendable {
-    // @unchecked: every stored property is immutable after init, and the classes they refer to
-    // (DaemonProcess, NotifySocket, TempDirectory) are themselves safe to share.
+    // @unchecked: the stored properties are immutable after init except `daemon` and the last
+    // arguments, which only `start` writes, and a test starts a harness's daemon from one task
+    // at a time; the classes they refer to (DaemonProcess, NotifySocket, TempDirectory) are
+    // themselves safe to share.
     public let home: TempDirectory
     public let root: FilePath
     public let socket: NotifySocket
@@ -19,6 +21,8 @@ public final class DaemonHarness: @unchecked Sendable {
         root = home.path.appending("Upscale")
         socket = try NotifySocket(directory: home.path)
         hostID = Self.hostID
+        mountpoint = nil
+        launcher = []
     }
 
     /// A second daemon on `other`'s root, as another machine on a shared folder would be: its
@@ -28,10 +32,39 @@ public final class DaemonHarness: @unchecked Sendable {
         root = other.root
         socket = try NotifySocket(directory: home.path)
         self.hostID = hostID
+        mountpoint = nil
+        launcher = []
+    }
+
+    /// Another machine on a shared folder, for real: the daemon runs in its own mount namespace
+    /// and reaches the folder `shared` through its own FUSE mount (`SeparateHost`), so what
+    /// other hosts write there produces no inotify event for it, as on NFS. `root` and the
+    /// paths below are the shared folder's own, for the test to look at.
+    public init(separateHostOn shared: FilePath, hostID: String) throws {
+        home = TempDirectory("upscaled-it")
+        root = shared.appending("Upscale")
+        socket = try NotifySocket(directory: home.path)
+        self.hostID = hostID
+        let mountpoint = home.path.appending("mnt")
+        try FileManager.default.createDirectory(atPath: mountpoint.string, withIntermediateDirectories: true)
+        self.mountpoint = mountpoint
+        launcher = SeparateHost.launcher(shared: shared, mountpoint: mountpoint)
+    }
+
+    deinit {
+        // A separate host's bindfs outlives its daemon: the daemon first, then its mount.
+        if let mountpoint {
+            daemon?.signal(SIGKILL)
+            _ = daemon?.process.waitUntilExit()
+            SeparateHost.unmount(mountpoint)
+        }
     }
 
     /// The `--host-id` this harness's daemon runs as.
     public let hostID: String
+    /// Where a separate host's daemon sees the shared folder (inside its mount namespace only).
+    public let mountpoint: FilePath?
+    private let launcher: [String]
 
     public var inbox: FilePath { root.appending("inbox") }
     public var outbox: FilePath { root.appending("outbox") }
@@ -57,8 +90,11 @@ public final class DaemonHarness: @unchecked Sendable {
         let quiet = arguments.contains("--quiet-window-ms") ? [] : ["--quiet-window-ms", "300"]
         let engine = arguments.contains("--engine") || arguments.contains("--config") ? [] : ["--engine", "local"]
         let host = arguments.contains("--host-id") ? [] : ["--host-id", hostID]
-        let process = try DaemonProcess(["run", "--root", root.string] + quiet + engine + host + arguments,
-                                        home: home.path, environment: env)
+        // A separate host's daemon sees the root through its own mount; the last one's is gone.
+        if let mountpoint { SeparateHost.unmount(mountpoint) }
+        let seenRoot = mountpoint.map { $0.appending("Upscale") } ?? root
+        let process = try DaemonProcess(["run", "--root", seenRoot.string] + quiet + engine + host + arguments,
+                                        home: home.path, environment: env, launcher: launcher)
         daemon = process
         if waitForReady {
             let before = socket.received.filter { $0.contains("READY=1") }.count

@@ -25,11 +25,12 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Starts `upscaled ARGS` with `environment` added to a clean environment (HOME and
-    /// XDG_CONFIG_HOME point into `home`, so no real user config is read).
-    public init(_ arguments: [String], home: FilePath, environment: [String: String] = [:]) throws {
+    /// XDG_CONFIG_HOME point into `home`, so no real user config is read). `launcher`: a command
+    /// that runs the binary, given as its next arguments (a mount namespace, see `SeparateHost`).
+    public init(_ arguments: [String], home: FilePath, environment: [String: String] = [:], launcher: [String] = []) throws {
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? Self.binary)
+        process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [Self.binary] + arguments
         var env: [String: String] = ["HOME": home.string, "XDG_CONFIG_HOME": home.appending("config").string,
                                      "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
                                      "LANG": "C.UTF-8"]

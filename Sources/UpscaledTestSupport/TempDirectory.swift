@@ -15,6 +15,8 @@ public final class TempDirectory: Sendable {
     }
 
     deinit {
+        // UPSCALED_TEST_KEEP=1 keeps every folder a test made, to look at after a failure.
+        if ProcessInfo.processInfo.environment["UPSCALED_TEST_KEEP"] != nil { return }
         try? FileManager.default.removeItem(atPath: path.string)
     }
 
