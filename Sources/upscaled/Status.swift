@@ -24,10 +24,9 @@ extension Upscaled {
             }
             let bytes: [UInt8]
             do { bytes = try FileOperations.readAll(config.statusFile) } catch {
-                // Several daemons on one root each write their own status: name the others.
-                let hosts = FolderLayout(config: config).otherHostIDs()
-                let others = hosts.isEmpty ? "" : "; other hosts on this root: \(hosts.joined(separator: ", ")) (see one with --host-id)"
-                Logging.fail("upscaled: no status at \(config.statusFile.display) (\(error)); is the daemon running as host \(config.hostID) with root \(config.root.display)?\(others)")
+                // Several daemons on one root each write their own status: the others still show.
+                Logging.fail("upscaled: no status at \(config.statusFile.display) (\(error)); is the daemon running as host \(config.hostID) with root \(config.root.display)?")
+                if !json { Self.printOtherHosts(config) }
                 throw ExitCode(3)
             }
             guard let snapshot = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(bytes)) else {
@@ -54,13 +53,16 @@ extension Upscaled {
                   last error:  \(snapshot.lastError ?? "none")
                   since:       \(snapshot.startedAt), updated \(snapshot.updatedAt)
                 """)
-            let others = Self.otherHosts(config)
-            if !others.isEmpty {
-                // Their pids mean nothing here (other machines): what each last wrote, and when.
-                print("other hosts on this root (heartbeat age by this machine's clock; host_lease_s \(Int(config.hostLeaseSeconds)) s):")
-                for line in others { print("  \(line)") }
-            }
+            Self.printOtherHosts(config)
             if !alive && snapshot.state != .stopped { throw ExitCode(3) }
+        }
+
+        /// Their pids mean nothing here (other machines): what their folders show, and when.
+        static func printOtherHosts(_ config: DaemonConfig) {
+            let others = otherHosts(config)
+            guard !others.isEmpty else { return }
+            print("other hosts on this root (heartbeat age by this machine's clock; host_lease_s \(Int(config.hostLeaseSeconds)) s):")
+            for line in others { print("  \(line)") }
         }
 
         /// One line per other host with a folder on the root: its heartbeat's age, its claims,

@@ -79,4 +79,35 @@ import UpscaledTestSupport
         try await twin.start()
         #expect(await twin.stop() == 0)
     }
+
+    /// `upscaled status` shows the cluster from the hosts' folders, even on a machine whose own
+    /// daemon is not running: a host silent past the lease while holding claims is "presumed
+    /// dead", a host with nothing claimed holds no work.
+    @Test func statusShowsEachHostsHeartbeatClaimsAndWhetherItIsPresumedDead() async throws {
+        let home = TempDirectory("upscaled-status")
+        let hosts = home.appending("Upscale/inbox/.upscaled/hosts")
+        for folder in ["deadbox/claims", "deadbox/journal", "livebox/claims", "idlebox"] {
+            try FileManager.default.createDirectory(atPath: hosts.appending(folder).string, withIntermediateDirectories: true)
+        }
+        try writeFile(hosts.appending("deadbox/claims/j1.png"), [1])
+        try writeFile(hosts.appending("deadbox/claims/j2.png"), [1])
+        try writeFile(hosts.appending("livebox/claims/j3.png"), [1])
+        for host in ["deadbox", "livebox", "idlebox"] { try writeFile(hosts.appending("\(host)/heartbeat"), Array("host \(host)".utf8)) }
+        // deadbox: every sign of life 20 minutes old, past the default lease of 300 s.
+        let old = timespec(tv_sec: time(nil) - 1200, tv_nsec: 0)
+        for path in ["deadbox/heartbeat", "deadbox/claims", "deadbox/journal", "deadbox"] {
+            var times = [old, old]
+            #expect(utimensat(AT_FDCWD, hosts.appending(path).string, &times, 0) == 0)
+        }
+        let (code, status) = try await runUpscaled(["status", "--root", home.appending("Upscale").string, "--host-id", "me"],
+                                                   home: home.path)
+        #expect(code == 3, "no daemon runs as host me: \(status)")
+        let lines = status.split(separator: "\n").map(String.init)
+        let dead = lines.first { $0.hasPrefix("  deadbox: ") } ?? ""
+        #expect(dead.contains("heartbeat 20 min ago") && dead.contains("2 claimed") && dead.contains("presumed dead"), "\(status)")
+        let live = lines.first { $0.hasPrefix("  livebox: ") } ?? ""
+        #expect(live.contains("1 claimed") && live.contains("alive") && !live.contains("dead"), "\(status)")
+        let idle = lines.first { $0.hasPrefix("  idlebox: ") } ?? ""
+        #expect(idle.contains("0 claimed") && idle.contains("holds no work"), "\(status)")
+    }
 }
