@@ -44,6 +44,23 @@ extension JobRunner {
         return report
     }
 
+    /// Nothing of the job was filed: its original goes back to the inbox and is processed again,
+    /// unless the claim is only a second name of a file still named elsewhere; with no claim
+    /// left, only the record goes.
+    private func undo(_ claim: Claim, claimExists: Bool, in state: ReplayedState, report: inout RecoveryReport) throws {
+        if claimExists && isSecondName(claim.path, relative: claim.relative, claims: state.claims) {
+            try FileOperations.unlink(claim.path)
+            try state.journal.remove(claim.record.id)
+            report.discarded += 1
+        } else if claimExists {
+            try putBack(claim, journal: state.journal)
+            report.putBack += 1
+        } else {
+            try state.journal.remove(claim.record.id)
+            report.discarded += 1
+        }
+    }
+
     /// Whether a claim is a second name of a file still named elsewhere: where a claim is
     /// link+unlink (no RENAME_NOREPLACE: NFS, FUSE), a crash between the two leaves the original
     /// in the inbox beside our claim, and a host that claimed the same file at the same moment
@@ -130,19 +147,7 @@ extension JobRunner {
                 report.resumable.append(Claim(record: record, relative: relative, path: claimPath, status: status))
                 return
             }
-            // Nothing was filed yet: the original goes back to the inbox and is processed again,
-            // unless our claim is only a second name of a file named elsewhere still.
-            if claimExists && isSecondName(claimPath, relative: relative, claims: state.claims) {
-                try FileOperations.unlink(claimPath)
-                try journal.remove(record.id)
-                report.discarded += 1
-            } else if claimExists {
-                try putBack(claim, journal: journal)
-                report.putBack += 1
-            } else {
-                try journal.remove(record.id)
-                report.discarded += 1
-            }
+            try undo(claim, claimExists: claimExists, in: state, report: &report)
 
         case .committingOutput:
             let ours: Bool
@@ -164,12 +169,8 @@ extension JobRunner {
                 }
                 try journal.remove(record.id)
                 report.finished += 1
-            } else if claimExists {
-                try putBack(claim, journal: journal)
-                report.putBack += 1
             } else {
-                try journal.remove(record.id)
-                report.discarded += 1
+                try undo(claim, claimExists: claimExists, in: state, report: &report)
             }
 
         case .filingFailure:
