@@ -59,22 +59,25 @@ RUNNING = []      # daemons started and not yet stopped: killed if the run ends 
 
 
 # Every daemon the benchmark starts runs as this host (`--host-id`): its claims, journal and
-# status live under inbox/.upscaled/hosts/bench/.
+# status live under inbox/.upscaled/hosts/bench/. The cluster section, which runs several daemons
+# on one root, gives each its own (a second daemon as the same host on one root is refused).
 HOST_ID = "bench"
 
 
-def host_state(root, *parts):
-    return os.path.join(root, "inbox", ".upscaled", "hosts", HOST_ID, *parts)
+def host_state(root, *parts, host=HOST_ID):
+    return os.path.join(root, "inbox", ".upscaled", "hosts", host, *parts)
 
 
 class Daemon:
-    def __init__(self, ctx, root, extra=(), workers=None, config=None):
-        self.ctx, self.root = ctx, root
+    def __init__(self, ctx, root, extra=(), workers=None, config=None, host_id=HOST_ID):
+        self.ctx, self.root, self.host_id = ctx, root, host_id
         self.workers = workers or ctx.workers
         self.cmd = [ctx.binary, "run", "--root", root, "--config", config or ctx.config, "--workers", str(self.workers),
-                    "--host-id", HOST_ID, *extra]
+                    "--host-id", host_id, *extra]
         self.proc = None
-        self.log_path = root + ".log"
+        # Beside the root, one log and one notify socket per daemon (several may share the root).
+        self.base = root if host_id == HOST_ID else f"{root}.{host_id}"
+        self.log_path = self.base + ".log"
 
     @property
     def shown(self):
@@ -83,7 +86,7 @@ class Daemon:
 
     def start(self, timeout=60):
         os.makedirs(self.root, exist_ok=True)
-        path = self.root + ".sock"
+        path = self.base + ".sock"
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(path)
         env = dict(os.environ, NOTIFY_SOCKET=path, XDG_CONFIG_HOME=os.path.join(self.ctx.tmp, "xdg"))
@@ -137,7 +140,7 @@ class Daemon:
 
     def status_json(self):
         try:
-            with open(host_state(self.root, "status.json")) as f:
+            with open(host_state(self.root, "status.json", host=self.host_id)) as f:
                 return json.load(f)
         except (OSError, ValueError):
             return None
@@ -163,16 +166,16 @@ class Daemon:
             self.proc.wait()
 
 
-def account(root, names, allow_inbox=True):
+def account(root, names, allow_inbox=True, hosts=(HOST_ID,)):
     """Every input name must be in exactly one place: archive (with its result in outbox),
-    failed (with its sidecar), or still in the inbox. Returns counts; raises Broken otherwise."""
+    failed (with its sidecar), or still in the inbox, and no claim left in any of `hosts`' folders.
+    Returns counts; raises Broken otherwise."""
     where = {}
     for place in ("archive", "failed", "inbox", "quarantine"):
         for e in dir_files(os.path.join(root, place)):
             if place == "failed" and e.name.endswith(".json"):
                 continue
             where.setdefault(e.name, []).append(place)
-    claims = dir_files(host_state(root, "claims"))
     outs = {os.path.splitext(e.name)[0] for e in dir_files(os.path.join(root, "outbox"))}
     counts = {"archive": 0, "failed": 0, "inbox": 0, "quarantine": 0}
     problems = []
@@ -189,8 +192,10 @@ def account(root, names, allow_inbox=True):
     outputs = len(dir_files(os.path.join(root, "outbox")))
     if outputs != counts["archive"]:
         problems.append(f"{outputs} results in outbox/ for {counts['archive']} archived originals")
-    if claims:
-        problems.append(f"{len(claims)} file(s) left in inbox/.upscaled/hosts/{HOST_ID}/claims")
+    for host in hosts:
+        claims = dir_files(host_state(root, "claims", host=host))
+        if claims:
+            problems.append(f"{len(claims)} file(s) left in inbox/.upscaled/hosts/{host}/claims")
     if not allow_inbox and counts["inbox"]:
         problems.append(f"{counts['inbox']} file(s) never processed")
     if problems:

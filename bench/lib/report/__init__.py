@@ -2,13 +2,13 @@
 
 report() writes the title, the machine table and the hand-written notes itself, and calls one
 renderer per section in between: summary.py (the summary against the targets), timing.py
-(1. latency, 2. throughput, the PNG sweep), resources.py (3. memory and the queue, 4. idle,
+(1. latency, 2. throughput, the PNG sweep, the optional cluster section), resources.py (3. memory and the queue, 4. idle,
 5. burst) and external.py (6. cloud, the resampler, the optional AI sections).
 """
 
 import os
 
-from ..common import OPTIONAL_SECTIONS, REPO, table
+from ..common import AI_SECTIONS, REPO, table
 from . import external, resources, summary, timing
 
 
@@ -45,6 +45,18 @@ def report(ctx):
     timing.latency(ctx, w)
     timing.throughput(ctx, w)
     timing.sweep(ctx, w)
+    cluster_notes = os.path.join(REPO, "bench", "cluster.md")   # the cluster section of the last run that had it
+    if "cluster" in R:
+        lines = []
+        timing.cluster(ctx, lines.append)
+        L.extend(lines)
+        if not smoke:
+            with open(cluster_notes, "w") as f:
+                f.write("\n".join(lines).rstrip() + "\n")
+    elif not smoke and os.path.exists(cluster_notes):
+        with open(cluster_notes) as f:
+            w(f.read().rstrip())
+        w("")
     resources.memory(ctx, w)
     resources.queue(ctx, w)
     resources.idle(ctx, w)
@@ -54,7 +66,7 @@ def report(ctx):
     external.ai(ctx, w)
 
     ai_notes = os.path.join(REPO, "bench", "ai-engine.md")   # the AI engine section of the last ai-* run, by hand
-    if not smoke and not any(n in R for n in OPTIONAL_SECTIONS) and os.path.exists(ai_notes):
+    if not smoke and not any(n in R for n in AI_SECTIONS) and os.path.exists(ai_notes):
         with open(ai_notes) as f:
             w(f.read().rstrip())
         w("")

@@ -1,6 +1,6 @@
 """Report sections run by other scripts: 6 (cloud path), the resampler, the optional AI sections."""
 
-from ..common import OPTIONAL_SECTIONS
+from ..common import AI_SECTIONS
 from ..context import machine_line
 
 
@@ -47,7 +47,7 @@ def resampler(ctx, w):
 def ai(ctx, w):
     """## AI engine: quality / speed (this run), for each optional section that ran."""
     R, C = ctx.results, ctx.commands
-    for name in OPTIONAL_SECTIONS:
+    for name in AI_SECTIONS:
         if name in R:
             w(f"## AI engine: {name[3:]} (this run)")
             w("")

@@ -1,4 +1,5 @@
-"""Report sections 1 (detection latency), 2 (local throughput) and the PNG compression x filter sweep."""
+"""Report sections 1 (detection latency), 2 (local throughput), the PNG compression x filter sweep and
+the optional cluster section (several daemons on one root)."""
 
 from ..common import SWEEP_POINTS, TARGET_BYTES_VS_IM, fmt_bytes, median, table
 from ..context import machine_line
@@ -117,4 +118,58 @@ def sweep(ctx, w):
         w(machine_line(ctx, "sweep"))
         w("")
         w(f"Command: `{C.get('sweep', '')}`")
+        w("")
+
+
+def cluster(ctx, w):
+    """## Several daemons on one root (the optional cluster section)."""
+    R, C = ctx.results, ctx.commands
+    if "cluster" in R:
+        c = R["cluster"]
+        cores = c["cores"]
+        top = max(k for k in c["times"] if k != "ref")
+        w("## Several daemons on one root")
+        w("")
+        w(f"*From `{ctx.invocation}` on {ctx.machine['date']} (the section is optional: a plain `bench/run` copies "
+          "it from `bench/cluster.md`, which the last run with `--only cluster` wrote).*")
+        w("")
+        w(f"{c['n']} of the section-2 inputs ({c['size']}x{c['size']}, PNG and JPEG alternating), each upscaled 2x to PNG "
+          f"by 1, 2 or 3 daemons sharing one root, each **`--workers 1`** with its own `--host-id` (`bench-1`, `bench-2`, "
+          f"`bench-3`), the local engine, otherwise run as in section 2. For each count: a fresh root, the daemons started "
+          f"and all READY, `sync`, every input renamed into the inbox at once; wall time from the first `rename` until "
+          f"every original is in `archive/` (inotify; its result is linked into `outbox/` before). Then SIGTERM: every "
+          f"daemon must exit 0 and every input be filed exactly once (one result in `outbox/`, no ` (1)` copy, nothing "
+          f"left in the inbox or a claims folder). {c['rounds']} round(s) of every count, the order rotated between rounds; "
+          f"each ratio is computed within a round (one daemon's time over N daemons' time), then the median over rounds.")
+        w("")
+        rows = []
+        for k, v in c["times"].items():
+            ref = k == "ref"
+            ratio = f"{median(c['ratios'][k]):.2f}x" if k != 1 else "1.00x"
+            per_round = ", ".join(f"{x:.2f}x" for x in c["ratios"][k]) if k != 1 else ""
+            share = c.get("sharing", {}).get(k)
+            rows.append([f"1 with `--workers {cores}` (reference)" if ref else k,
+                         f"{median(v):.2f}", ", ".join(f"{x:.2f}" for x in v), f"{c['n'] / median(v):.2f}",
+                         f"**{ratio}**", per_round,
+                         f"{cores}x" if ref else f"{k}x", f"{cores}x" if ref else f"{min(k, cores)}x",
+                         f"{median(share):.2f}" if share else "",
+                         ", ".join("/".join(map(str, s)) for s in c["split"][k])])
+        w(table(["daemons", "median s", "runs s", "files/s (median)", "vs one daemon (median)", "per round", "ideal",
+                 f"at most on {cores} cores", "vs the reference", "files per daemon, per round"], rows))
+        w("")
+        ref = median(c["ratios"]["ref"]) if c["ratios"].get("ref") else None
+        w(f"This machine has **{cores} cores** (`os.cpu_count()`). N daemons of one worker each can go no faster "
+          f"than one daemon with N workers on min(N, cores) cores: `at most` is min(N, cores)."
+          + (f" **{top} daemons cannot reach {top}x here**: their {top} workers take turns on {cores} cores."
+             if cores < top else "")
+          + f" The reference row (one daemon, `--workers {cores}`, the same files) is what this machine gives with "
+          f"no sharing at all" + (f": {ref:.2f}x one worker's rate, not {cores}x" if ref else "")
+          + " (the jobs share the memory bandwidth, the disk's fsyncs and the cores with this benchmark's own "
+          "inotify reader). `vs the reference`, N daemons' rate over the reference's in the same round, is what "
+          "sharing one root costs on top: the claim race (every daemon sees every file, and a loser writes and "
+          "removes a journal record), the heartbeats, one process per daemon. Near 1.00 means nothing.")
+        w("")
+        w(machine_line(ctx, "cluster"))
+        w("")
+        w(f"Command (for N = 1..3, on one root): `{C.get('cluster', '')}`")
         w("")
