@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import NIOPosix
+import Synchronization
 import SystemPackage
 import UpscaledCore
 import UpscaledEngines
@@ -24,6 +25,9 @@ public final class JobRunner: Sendable {
     let progress: @Sendable (String, Int?, Int) -> Void
     /// This host's heartbeat and watch over the others on a shared root (nil in some tests).
     let presence: HostPresence?
+    /// Claims that could not be put back into the inbox (the share was gone): returned as soon
+    /// as it answers again (`returnStranded`), not only at the next start.
+    let stranded = Mutex<[Claim]>([])
 
     public init(layout: FolderLayout, engine: any UpscaleEngine, io: NIOThreadPool, logger: Logger,
                 presence: HostPresence? = nil,
@@ -193,7 +197,7 @@ public final class JobRunner: Sendable {
                case .retry(let next) = Self.incompleteFiles.afterFailure(history, size: claim.status.size,
                                                                         modified: claim.status.modified) {
                 guard await putBackReporting(claim) else {
-                    return .deferred(reason: "\(name) could not be put back into the inbox; it returns at the next start")
+                    return .deferred(reason: "\(name) could not be put back into the inbox yet; it goes back when the folder answers again")
                 }
                 return .retrySoon(reason: "\(name) does not decode yet (look \(next.failures), written in place: "
                                           + "a writer may still be at work)", history: next)
@@ -257,9 +261,10 @@ public final class JobRunner: Sendable {
             try await blocking { try self.putBack(claim) }
             return true
         } catch {
-            // The original stays in the claims folder with its journal record: the next start
-            // puts it back. It is not lost.
-            logger.error("could not put \(claim.relative.display) back into the inbox: \(error); it is safe in \(claim.path.display) and returns at the next start")
+            // The original stays in the claims folder with its journal record: it goes back
+            // once the place answers again, or at the next start. It is not lost.
+            stranded.withLock { $0.append(claim) }
+            logger.error("could not put \(claim.relative.display) back into the inbox: \(error); it is safe in \(claim.path.display) and goes back when the folder answers again")
             return false
         }
     }

@@ -70,6 +70,9 @@ public actor Pipeline {
         }
         for file in files { await observe(file, arrival: .foundByScan) }
         publish()
+        // Claims a vanished share stranded go back once it answers (tried at every scan until
+        // then; seen in the inbox at the next event or poll).
+        if runner.hasStranded { _ = try? await io.runIfActive { [runner] in runner.returnStranded() } }
         // A poll or rescan is also when another host's silence is noticed (at most once per beat).
         await runner.presence?.nudge()
     }

@@ -8,18 +8,16 @@ import UpscaledCore
 ///
 /// Opened by path at every beat, never kept open: a folder taken over by another host (it
 /// judged this one dead) has been renamed away, and an open descriptor would keep writing into
-/// the moved copy as if nothing happened. The folder's identity (device, inode) is checked too,
-/// so a folder that a new process of the same host made since is not mistaken for ours.
+/// the moved copy as if nothing happened. The folder's inode is checked too, so a folder that a
+/// new process of the same host made since is not mistaken for ours. Not its device: that
+/// changes when a share is unmounted and mounted again (the file server back after an outage),
+/// while NFS and SMB inode numbers are the server's and stay.
 /// Blocking: call it from an I/O thread.
 public struct HostHeartbeat: Sendable {
     public let folder: FilePath
     public let file: FilePath
-    private let identity: FolderIdentity
-
-    struct FolderIdentity: Sendable, Equatable {
-        var device: UInt64
-        var inode: UInt64
-    }
+    /// The inode of the folder this process started with.
+    private let identity: UInt64
 
     /// This host's folder was renamed away or replaced: another host took its work over.
     public struct TakenOver: Error, Sendable, CustomStringConvertible {
@@ -47,14 +45,14 @@ public struct HostHeartbeat: Sendable {
         self.folder = folder
         file = folder.appending("heartbeat")
         let status = try FileOperations.status(folder)
-        identity = FolderIdentity(device: status.device, inode: status.inode)
+        identity = status.inode
     }
 
     /// Rewrites the heartbeat with `content`. - Returns: its mtime as the server set it.
     public func beat(_ content: String) throws(BeatError) -> Double {
         let status: FileOperations.Status?
         do { status = try FileOperations.statusIfPresent(folder) } catch { throw .system(error) }
-        guard let status, FolderIdentity(device: status.device, inode: status.inode) == identity else {
+        guard let status, status.inode == identity else {
             throw .takenOver(TakenOver(folder: folder))
         }
         do { return try write(content) } catch where error.errno == .noSuchFileOrDirectory {

@@ -11,7 +11,7 @@ public enum SeparateHost {
     /// Why this machine cannot run separate hosts (nil when it can): it needs bindfs, unshare,
     /// /dev/fuse and the right to make mount namespaces (root here).
     public static var unavailableReason: String? {
-        for tool in ["/usr/bin/bindfs", "/usr/bin/unshare", "/bin/bash"] where access(tool, X_OK) != 0 {
+        for tool in ["/usr/bin/bindfs", "/usr/bin/unshare", "/usr/bin/nsenter", "/bin/bash"] where access(tool, X_OK) != 0 {
             return "\(tool) is missing (packaging/install-deps --test installs it)"
         }
         if access("/dev/fuse", R_OK | W_OK) != 0 { return "/dev/fuse is not usable" }
@@ -27,10 +27,27 @@ public enum SeparateHost {
         // Foundation's Process learns of an exit when the last copy of such a socket closes
         // (seen: without this, no exit of a separate host was ever noticed). Its output goes
         // beside the mount point. bash, not sh: dash cannot close fds above 9.
-        let script = #"( for f in /proc/self/fd/*; do n=${f##*/}; (( n > 2 )) && eval "exec $n>&-"; done; "#
-            + #"exec bindfs "$0" "$1" </dev/null >"$1.bindfs.log" 2>&1 ) || exit 97; shift; exec "$@""#
-        return ["/usr/bin/unshare", "--mount", "--propagation", "private", "--", "/bin/bash", "-c", script,
-                shared.string, mountpoint.string]
+        ["/usr/bin/unshare", "--mount", "--propagation", "private", "--", "/bin/bash", "-c",
+         mountScript + #" || exit 97; shift; exec "$@""#, shared.string, mountpoint.string]
+    }
+
+    /// bash: mounts "$0" on "$1" with bindfs, holding none of the caller's fds.
+    private static let mountScript = #"( for f in /proc/self/fd/*; do n=${f##*/}; (( n > 2 )) && eval "exec $n>&-"; done; "#
+        + #"exec bindfs "$0" "$1" </dev/null >>"$1.bindfs.log" 2>&1 )"#
+
+    /// The file server comes back: in the mount namespace of process `pid`, the dead mount on
+    /// `mountpoint` (its bindfs was ended by `unmount`) is detached and `shared` mounted again,
+    /// as an NFS client's automounter or `mount -a` would after an outage.
+    public static func reconnect(namespaceOf pid: pid_t, shared: FilePath, mountpoint: FilePath) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+        process.arguments = ["--target", "\(pid)", "--mount", "--", "/bin/bash", "-c",
+                             #"umount -l "$1" 2>/dev/null; "# + mountScript, shared.string, mountpoint.string]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "bindfs could not mount \(shared) again"])
+        }
     }
 
     /// Ends the bindfs that serves `mountpoint` (its namespace's daemon was killed or stopped):
