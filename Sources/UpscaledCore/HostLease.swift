@@ -1,11 +1,17 @@
 /// When another host on a shared root counts as dead, so that its claims can be taken over.
 ///
-/// Hosts' clocks disagree (a NAS and a laptop can be minutes apart), so nothing here reads a
-/// clock: every time is a file mtime the file server set. "Now" is the mtime of the judging
-/// host's own heartbeat, written just before it judges; a peer's last sign of life is the newest
-/// mtime among its heartbeat, lock, journal and claims folders. A peer is dead when that sign is
-/// older than the lease, and only then, and only when it holds work (a host with no claims has
-/// nothing to take over, which is why an idle host need not beat at all).
+/// Hosts' clocks disagree (a NAS and a laptop can be minutes apart), so no two hosts' clocks are
+/// ever compared. Two signs must both say "dead":
+/// - the file server's mtimes: "now" is the mtime of the judging host's own heartbeat, written
+///   just before it judges; a peer's last sign of life is the newest mtime among its heartbeat,
+///   lock, journal and claims folders, older than the lease;
+/// - and what the judge itself watched: the peer's heartbeat content (it counts its beats) has
+///   not changed for longer than the lease by the judge's own monotonic clock. This guards
+///   against filesystems whose mtimes come from the writing client's clock (some SMB and FUSE
+///   set-ups), where a live host with a slow clock would look silent; the price is that a judge
+///   that has just started watches for one lease before it takes anyone over.
+/// And only a peer that holds work can be dead (a host with no claims has nothing to take over,
+/// which is why an idle host need not beat at all).
 ///
 /// Pure: `HostPresence` gathers the observations and carries the plan out.
 public struct HostLease: Sendable, Equatable {
@@ -30,12 +36,21 @@ public struct HostLease: Sendable, Equatable {
         /// Its lock is held by a live process (flock said so); false also when the filesystem's
         /// locks do not reach across machines (then only the lease can tell).
         public var lockHeld: Bool
+        /// What its heartbeat file says (nil: none), for the judge to notice it changing.
+        public var heartbeat: String?
+        /// For how long (seconds, by the judge's own monotonic clock) the judge has seen that
+        /// content unchanged: 0 at the first look. nil: not watched at all (`upscaled status`,
+        /// which looks once), so the mtimes alone decide.
+        public var unchangedFor: Double?
 
-        public init(id: String, lastSign: Double?, holdsWork: Bool, lockHeld: Bool) {
+        public init(id: String, lastSign: Double?, holdsWork: Bool, lockHeld: Bool,
+                    heartbeat: String? = nil, unchangedFor: Double? = nil) {
             self.id = id
             self.lastSign = lastSign
             self.holdsWork = holdsWork
             self.lockHeld = lockHeld
+            self.heartbeat = heartbeat
+            self.unchangedFor = unchangedFor
         }
     }
 
@@ -55,9 +70,10 @@ public struct HostLease: Sendable, Equatable {
         // No readable sign: judge again after a whole lease rather than guess.
         guard let last = peer.lastSign else { return .alive(judgeAgainIn: seconds) }
         let silence = now - last
-        if silence > seconds { return .dead(silentFor: silence) }
+        let watched = peer.unchangedFor ?? .infinity
+        if silence > seconds && watched > seconds { return .dead(silentFor: silence) }
         // A sign from the future (a peer that set its mtimes by hand) counts as fresh.
-        return .alive(judgeAgainIn: seconds - max(0, silence))
+        return .alive(judgeAgainIn: max(0, seconds - max(0, silence), seconds - watched))
     }
 
     /// What to do after one look at every other host.

@@ -18,8 +18,14 @@ extension FolderLayout {
             if holdsWork {
                 do { lockHeld = try HostLock.probe(other.hostLock) == nil } catch {}   // absent or unlockable: no proof
             }
-            return HostLease.Peer(id: id, lastSign: signs.max(), holdsWork: holdsWork, lockHeld: lockHeld)
+            return HostLease.Peer(id: id, lastSign: signs.max(), holdsWork: holdsWork, lockHeld: lockHeld,
+                                  heartbeat: other.heartbeatContent())
         }
+    }
+
+    /// What this host's heartbeat file says (it changes at every beat), nil if unreadable.
+    public func heartbeatContent() -> String? {
+        (try? FileOperations.readAll(heartbeat, limit: 4096)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Whether this host's own journal, claims or taken-over folders hold anything (a claim

@@ -30,6 +30,10 @@ public actor HostPresence {
     private var watching: Task<Void, Never>?
     /// When the last look wants the next one: a live host's lease running out.
     private var nextJudgement: ContinuousClock.Instant?
+    /// Each other host's heartbeat content as last seen, and since when it has not changed.
+    private var watched: [String: (heartbeat: String?, since: ContinuousClock.Instant)] = [:]
+    /// Counts this host's beats, so its heartbeat's content changes at every one.
+    private var beats = 0
     private var beatFailing = false
     /// The service ended: no timer may start again.
     private var stopped = false
@@ -118,21 +122,24 @@ public actor HostPresence {
             guard now != nil else { return }
         }
         lastLook = .now
-        guard let peers = try? await io.runIfActive({ keeper.observePeers() }) else { return }
-        guard peers.contains(where: \.holdsWork) else {
+        guard let first = try? await io.runIfActive({ keeper.observePeers() }) else { return }
+        guard first.contains(where: \.holdsWork) else {
             nextJudgement = nil
+            watched = watched.filter { id, _ in first.contains { $0.id == id } }
             watchIfIdle()
             return
         }
         if now == nil { now = await beat() }
         guard let now else { return }
-        let lease = self.lease
-        guard let (plan, report) = try? await io.runIfActive({ () -> (HostLease.Plan, JobRunner.RecoveryReport) in
-            // Judged on a second look, as fresh as "now": a peer may have beaten meanwhile.
-            let plan = lease.plan(keeper.observePeers(), now: now)
+        // Judged on a second look, as fresh as "now": a peer may have beaten meanwhile.
+        guard let peers = try? await io.runIfActive({ keeper.observePeers() }) else { return }
+        let plan = lease.plan(peers.map(remember), now: now)
+        watched = watched.filter { id, _ in peers.contains { $0.id == id } }
+        let expected = Dictionary(peers.map { ($0.id, $0.heartbeat) }, uniquingKeysWith: { a, _ in a })
+        guard let report = try? await io.runIfActive({ () -> JobRunner.RecoveryReport in
             var report = JobRunner.RecoveryReport()
-            for id in plan.takeOver { keeper.takeOver(id, report: &report) }
-            return (plan, report)
+            for id in plan.takeOver { keeper.takeOver(id, heartbeat: .some(expected[id] ?? nil), report: &report) }
+            return report
         }) else { return }
         for problem in report.problems { logger.warning("take-over: \(problem)") }
         for id in report.takenOver {
@@ -146,11 +153,26 @@ public actor HostPresence {
         watchIfIdle()
     }
 
+    /// `peer` with how long this host has watched its heartbeat unchanged (0 when it changed or
+    /// is seen for the first time).
+    private func remember(_ peer: HostLease.Peer) -> HostLease.Peer {
+        var peer = peer
+        if let seen = watched[peer.id], seen.heartbeat == peer.heartbeat {
+            let unchanged = seen.since.duration(to: .now)
+            peer.unchangedFor = Double(unchanged.components.seconds) + Double(unchanged.components.attoseconds) / 1e18
+        } else {
+            watched[peer.id] = (peer.heartbeat, .now)
+            peer.unchangedFor = 0
+        }
+        return peer
+    }
+
     /// One heartbeat. - Returns: the server's "now", or nil when it could not be written.
     @discardableResult
     func beat() async -> Double? {
         let heartbeat = self.heartbeat
-        let content = "\(signature), jobs \(jobs)"
+        beats += 1
+        let content = "\(signature), jobs \(jobs), beat \(beats)"
         do {
             let now = try await io.runIfActive { () throws(HostHeartbeat.BeatError) -> Double in try heartbeat.beat(content) }
             lastBeat = .now

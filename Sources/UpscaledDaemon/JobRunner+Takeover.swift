@@ -13,9 +13,10 @@ extension JobRunner {
     /// One look at every other host's folder, for `HostLease`. Blocking.
     func observePeers() -> [HostLease.Peer] { layout.observePeers() }
 
-    /// Takes `id`'s folder over and replays it, if it is still there and its lock still free.
-    /// Blocking.
-    func takeOver(_ id: String, report: inout RecoveryReport) {
+    /// Takes `id`'s folder over and replays it, if it is still there, its lock still free and,
+    /// when `heartbeat` is given, its heartbeat file still says what it said when it was judged
+    /// (`.some(nil)`: still none): a beat since the judgement means it lives. Blocking.
+    func takeOver(_ id: String, heartbeat: String?? = .none, report: inout RecoveryReport) {
         let other = layout.ofHost(id)
         let folder = layout.hosts.appending(id)
         // Held across the move where locks reach: the dead host restarting now waits for it.
@@ -24,6 +25,7 @@ extension JobRunner {
             guard let free = try HostLock.probe(other.hostLock) else { return }   // held: it came back meanwhile
             lock = free
         } catch {}                           // no lock file, or no locks on this filesystem: the lease decides
+        if case .some(let expected) = heartbeat, other.heartbeatContent() != expected { return }
         let stamp = "\(Int(Date().timeIntervalSince1970 * 1000))-\(String(UInt32.random(in: .min ... .max), radix: 36))"
         let target = layout.taken.appending("\(id).\(stamp)")
         do {

@@ -43,6 +43,32 @@ import UpscaledCore
         #expect(lease.plan([peer("b", silentFor: 1, work: false)], now: now).judgeAgainIn == nil)   // idle: no timer
     }
 
+    /// Where mtimes come from the writing client's clock, a live host with a slow clock looks
+    /// silent: its heartbeat changing under the judge's eyes keeps it alive.
+    @Test func aHeartbeatSeenChangingIsAliveWhateverItsMtimesSay() {
+        var watched = peer(silentFor: 5_000)
+        watched.unchangedFor = 12
+        #expect(lease.verdict(watched, now: now) == .alive(judgeAgainIn: 288))
+        watched.unchangedFor = 301
+        #expect(lease.verdict(watched, now: now) == .dead(silentFor: 5_000))
+    }
+
+    /// A judge that has just started has watched nothing yet: it waits one lease, even for a host
+    /// whose mtimes say it died yesterday.
+    @Test func aFirstLookNeverTakesOver() {
+        var first = peer(silentFor: 86_400)
+        first.unchangedFor = 0
+        #expect(lease.verdict(first, now: now) == .alive(judgeAgainIn: 300))
+        #expect(lease.plan([first], now: now) == .init(takeOver: [], judgeAgainIn: 301))
+    }
+
+    /// Both signs must say dead: fresh mtimes keep a host alive however long its content stayed.
+    @Test func freshMtimesKeepAHostAliveThoughItsHeartbeatDidNotChange() {
+        var still = peer(silentFor: 30)
+        still.unchangedFor = 10_000
+        #expect(lease.verdict(still, now: now) == .alive(judgeAgainIn: 270))
+    }
+
     @Test func theBeatIsATenthOfTheLeaseBetweenOneAndTenSeconds() {
         #expect(HostLease(seconds: 300).beatInterval == 10)
         #expect(HostLease(seconds: 30).beatInterval == 3)

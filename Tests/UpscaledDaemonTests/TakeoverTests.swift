@@ -91,6 +91,21 @@ import UpscaledTestSupport
     }
 
     /// What a look at the other hosts sees: who holds work, the newest mtime, a held lock.
+    /// A beat between the judgement and the take-over means the host lives: its heartbeat no
+    /// longer says what it said when it was judged dead, and nothing of it is touched.
+    @Test func aHostThatBeatSinceItWasJudgedIsNotTakenOver() async throws {
+        let rig = try await PipelineRig()
+        try leaveDeadHost("late", in: rig.layout)
+        let judged = try #require(rig.runner.observePeers().first?.heartbeat)
+        try writeFile(rig.layout.hosts.appending("late/heartbeat"), Array("host late, beat 2\n".utf8))
+        var report = JobRunner.RecoveryReport()
+        rig.runner.takeOver("late", heartbeat: .some(judged), report: &report)
+        #expect(report.takenOver.isEmpty && exists(rig.layout.ofHost("late").journal.appending("j1.json")))
+        rig.runner.takeOver("late", heartbeat: .some("host late, beat 2\n"), report: &report)
+        #expect(report.takenOver == ["late"] && !exists(rig.layout.hosts.appending("late")))
+        await rig.stop()
+    }
+
     @Test func aPeerIsSeenWithItsWorkItsLastSignAndItsLock() async throws {
         let rig = try await PipelineRig()
         try leaveDeadHost("busy", in: rig.layout)
