@@ -10,10 +10,10 @@ import UpscaledLinux
 /// Idle means idle: a host with no claims has nothing anyone could take over, so it does not
 /// beat; and a host that sees no other host holding work keeps no timer. The heartbeat is made
 /// fresh before every claim (so a claim is never younger than a stale heartbeat), then rewritten
-/// every `beatInterval` for as long as this host's journal holds anything. Other hosts are
-/// looked at: at start, at every beat, when a claim found its file already taken by another
-/// host, at polls (at most once per beat interval), and, while some live host holds work, when
-/// its lease would run out.
+/// every `beatInterval` for as long as this host's journal holds anything, and once more after.
+/// Other hosts are looked at: at start, at every beat (so once after every spell of work), when
+/// a file went from the inbox before we took it, at polls (at most once per beat interval), and,
+/// while some live host holds work, when its lease would run out.
 public actor HostPresence {
     private let heartbeat: HostHeartbeat
     private let lease: HostLease
@@ -62,12 +62,13 @@ public actor HostPresence {
         }
     }
 
-    /// A job ended; beating stops once our journal holds nothing.
+    /// A job ended. The beat loop goes on to its next tick, which beats and looks at the other
+    /// hosts once more, and only then stops if our journal holds nothing: so a stream of short
+    /// jobs still looks at the others every interval, and a host that has just worked looks
+    /// once after its work (another host may have died meanwhile, holding claims) before it
+    /// falls silent.
     func leave() async {
         jobs -= 1
-        guard jobs == 0, let keeper else { return }
-        let holds = (try? await io.runIfActive({ keeper.holdsWork() })) ?? false
-        if jobs == 0 && !holds { stopBeating() }       // re-checked: a job may have started meanwhile
     }
 
     /// Something suggests another host is at work (a file it claimed first, a poll): look at
@@ -92,12 +93,6 @@ public actor HostPresence {
                 return
             }
         }
-    }
-
-    private func stopBeating() {
-        beating?.cancel()
-        beating = nil
-        watchIfIdle()
     }
 
     /// While we beat, every beat looks anyway; idle, only a live host holding work keeps a timer.
@@ -133,7 +128,11 @@ public actor HostPresence {
         guard let now else { return }
         // Judged on a second look, as fresh as "now": a peer may have beaten meanwhile.
         guard let peers = try? await io.runIfActive({ keeper.observePeers() }) else { return }
-        let plan = lease.plan(peers.map(remember), now: now)
+        let judged = peers.map(remember)
+        let plan = lease.plan(judged, now: now)
+        for peer in judged where peer.holdsWork {
+            logger.debug("host \(peer.id): \(lease.verdict(peer, now: now)); lock held \(peer.lockHeld), last sign \(peer.lastSign.map { "\(Int(now - $0)) s ago" } ?? "none"), heartbeat unchanged for \(Int(peer.unchangedFor ?? 0)) s")
+        }
         watched = watched.filter { id, _ in peers.contains { $0.id == id } }
         let expected = Dictionary(peers.map { ($0.id, $0.heartbeat) }, uniquingKeysWith: { a, _ in a })
         guard let report = try? await io.runIfActive({ () -> JobRunner.RecoveryReport in

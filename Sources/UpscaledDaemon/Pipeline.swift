@@ -134,6 +134,9 @@ public actor Pipeline {
         let path = layout.join(layout.inbox, relative)
         let status = try? await io.runIfActive { try FileOperations.statusIfPresent(path) }
         await execute(machine.looked(relative, (status ?? nil).map(FileLook.init), now: clock()))
+        // A file gone before we took it: perhaps another host did. A look at the other hosts
+        // (at most once per beat) notices one holding work, to judge again when its lease ends.
+        if status == nil { await runner.presence?.nudge() }
     }
 
     private func startTimer(_ path: FilePath, timer: UInt64, at time: Double) {
