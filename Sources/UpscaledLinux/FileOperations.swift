@@ -136,7 +136,13 @@ public enum FileOperations {
     public static func syncDirectory(_ path: FilePath) throws(SystemCallError) {
         let fd = try retrying("open", on: path) { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(fd) }
-        _ = try retrying("fsync", path: path) { fsync(fd) }
+        do { _ = try retrying("fsync", path: path) { fsync(fd) } } catch {
+            // Some filesystems cannot fsync a folder (some FUSE and SMB set-ups: EINVAL, ENOSYS,
+            // EOPNOTSUPP). Failing every claim for it would stop the daemon for good; the names
+            // are as durable as that filesystem makes them (an NFS server commits a rename or
+            // link before it answers; an SMB server as its own settings say).
+            guard [EINVAL, ENOSYS, EOPNOTSUPP].contains(error.errno.rawValue) else { throw error }
+        }
     }
 
     /// One directory entry: its name and what the kernel reported about its kind.
