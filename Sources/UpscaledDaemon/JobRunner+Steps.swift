@@ -77,7 +77,7 @@ extension JobRunner {
         } catch {
             // The result is out: the original must not go back to the inbox (that would make a
             // second result). Its journal record says so; the next start finishes the disposal.
-            throw DisposalPending(output: output, cause: "\(error)")
+            throw DisposalPending(output: output, cause: "\(error)", afterSuccess: afterSuccess)
         }
         return output
     }
@@ -183,8 +183,10 @@ extension JobRunner {
 }
 
 /// The result is durable in the outbox but the original could not be archived yet: the job
-/// counts as done, and the journal finishes the disposal at the next start.
+/// counts as done, and the disposal is finished once the folder answers again (`Stranded`),
+/// or by the journal at the next start.
 struct DisposalPending: Error {
     var output: FilePath
     var cause: String
+    var afterSuccess: DaemonConfig.AfterSuccess
 }

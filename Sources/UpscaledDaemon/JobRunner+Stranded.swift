@@ -6,37 +6,57 @@ import UpscaledCore
 import UpscaledLinux
 
 /// Claims stranded by a place that stopped answering (a network share gone: ENOTCONN, ESTALE,
-/// EIO) in the middle of a job: the original could not be put back, the job's hidden temp not
-/// removed. Both wait in this host's folder with their journal record, so nothing is lost; and
-/// they are returned as soon as the folder answers again, when the pipeline resumes or a scan
-/// of the inbox succeeds, instead of waiting for the next start.
+/// EIO) in the middle of a job: an original that could not be put back (and its job's hidden
+/// temp, not removed), or the original of a job whose result is out but which could not be
+/// archived. Each waits in this host's claims folder with its journal record, so nothing is
+/// lost; and each is finished as soon as the folder answers again, when a scan of the inbox
+/// runs, instead of waiting for the next start.
+enum StrandedClaim: Sendable {
+    /// Nothing was filed: the original goes back into the inbox under its own name.
+    case putBack(JobRunner.Claim)
+    /// The result is out: the original is archived or deleted (`after_success`), never put back.
+    case dispose(JobRunner.Claim, DaemonConfig.AfterSuccess)
+
+    var claim: JobRunner.Claim {
+        switch self {
+        case .putBack(let claim), .dispose(let claim, _): claim
+        }
+    }
+}
+
 extension JobRunner {
-    /// Puts every stranded claim back into the inbox under its own name and removes its job's
-    /// hidden temps. - Returns: how many went back; those that still cannot stay stranded.
-    /// Blocking.
+    /// Finishes every stranded claim it can. - Returns: how many were finished; those that
+    /// still cannot be stay stranded. Blocking.
     @discardableResult
     func returnStranded() -> Int {
-        let claims = stranded.withLock { pending in
+        let pending = stranded.withLock { pending in
             defer { pending.removeAll() }
             return pending
         }
-        guard !claims.isEmpty else { return 0 }
-        var returned = 0
-        for claim in claims {
+        var finished = 0
+        for item in pending {
+            let claim = item.claim
             do {
-                // Its record says "claimed" as long as it is in our claims folder.
-                if try FileOperations.statusIfPresent(claim.path) != nil { try putBack(claim) } else { try journal.remove(claim.record.id) }
-                let parent = claim.relative.removingLastComponent()
-                sweepTemps(tag: claim.record.id, in: [layout.outbox, layout.failed, layout.quarantine].map { layout.join($0, parent) })
-                returned += 1
-                logger.notice("put \(claim.relative.display) back into the inbox: its folder answers again")
+                let present = try FileOperations.statusIfPresent(claim.path) != nil
+                switch item {
+                case .putBack:
+                    if present { try putBack(claim) } else { try journal.remove(claim.record.id) }
+                    let parent = claim.relative.removingLastComponent()
+                    sweepTemps(tag: claim.record.id, in: [layout.outbox, layout.failed, layout.quarantine].map { layout.join($0, parent) })
+                    logger.notice("put \(claim.relative.display) back into the inbox: its folder answers again")
+                case .dispose(_, let afterSuccess):
+                    if present { try disposeOriginal(claim, afterSuccess: afterSuccess) }
+                    try journal.remove(claim.record.id)
+                    logger.notice("\(afterSuccess == .delete ? "deleted" : "archived") the original of \(claim.relative.display): its folder answers again")
+                }
+                finished += 1
             } catch {
-                stranded.withLock { $0.append(claim) }
+                stranded.withLock { $0.append(item) }
             }
         }
-        return returned
+        return finished
     }
 
-    /// Whether any claim waits to be put back (cheap: for every scan).
+    /// Whether any claim waits to be finished (cheap: for every scan).
     var hasStranded: Bool { stranded.withLock { !$0.isEmpty } }
 }

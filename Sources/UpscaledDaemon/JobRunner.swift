@@ -27,7 +27,7 @@ public final class JobRunner: Sendable {
     let presence: HostPresence?
     /// Claims that could not be put back into the inbox (the share was gone): returned as soon
     /// as it answers again (`returnStranded`), not only at the next start.
-    let stranded = Mutex<[Claim]>([])
+    let stranded = Mutex<[StrandedClaim]>([])
 
     public init(layout: FolderLayout, engine: any UpscaleEngine, io: NIOThreadPool, logger: Logger,
                 presence: HostPresence? = nil,
@@ -228,7 +228,8 @@ public final class JobRunner: Sendable {
             }
             return output.map { .done(output: $0) } ?? .deferred(reason: "it changed while it was being read")
         } catch let pending as DisposalPending {
-            log.error("the result is in \(pending.output.display) but the original stays claimed until the next start: \(pending.cause)")
+            stranded.withLock { $0.append(.dispose(claim, pending.afterSuccess)) }
+            log.error("the result is in \(pending.output.display) but the original stays claimed until its folder answers again: \(pending.cause)")
             return .done(output: pending.output)
         } catch let failure as UpscaleFailure {
             return await fileAway(claim, failure: failure)
@@ -263,7 +264,7 @@ public final class JobRunner: Sendable {
         } catch {
             // The original stays in the claims folder with its journal record: it goes back
             // once the place answers again, or at the next start. It is not lost.
-            stranded.withLock { $0.append(claim) }
+            stranded.withLock { $0.append(.putBack(claim)) }
             logger.error("could not put \(claim.relative.display) back into the inbox: \(error); it is safe in \(claim.path.display) and goes back when the folder answers again")
             return false
         }

@@ -97,6 +97,25 @@ import UpscaledTestSupport
         await rig.stop()
     }
 
+    /// The result is out but the original cannot be archived (the place stopped answering; here
+    /// `archive/` is a file): the original waits in the claims folder, never back in the inbox,
+    /// and is archived at the first scan once the folder answers again, without a restart.
+    @Test func anOriginalThatCouldNotBeArchivedIsArchivedWhenTheFolderIsBack() async throws {
+        let rig = try await PipelineRig()
+        try FileManager.default.removeItem(atPath: rig.layout.archive.string)
+        try writeFile(rig.layout.archive, [0])                            // ENOTDIR for every archiving
+        try await rig.drop("a.png")
+        #expect(await eventually(timeout: PipelineRig.patience) { exists(rig.layout.outbox.appending("a.png")) })
+        #expect(await eventually(timeout: PipelineRig.patience) { rig.runner.hasStranded })
+        #expect(listFiles(rig.layout.claims).count == 1 && listFiles(rig.layout.inbox).isEmpty)
+        try FileManager.default.removeItem(atPath: rig.layout.archive.string)
+        try FileManager.default.createDirectory(atPath: rig.layout.archive.string, withIntermediateDirectories: true)
+        await rig.pipeline.scan(reason: "poll")
+        await rig.stop()
+        #expect(rig.everything == ["archive/a.png", "outbox/a.png"])
+        expectClean(rig)
+    }
+
     @Test func aCrashAfterTheResultWasLinkedFinishesWithoutASecondResult() async throws {
         let rig = try await PipelineRig(crashed: { layout in
             try ImageFactory.write(layout.claims.appending("job2.jpg"))
