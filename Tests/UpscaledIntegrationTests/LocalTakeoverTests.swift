@@ -24,11 +24,11 @@ import UpscaledTestSupport
         let doomed = try await victim.start(["--config", config.string])
         for name in names { try survivor.drop(name) { try writeFile($0, bytes) } }
         #expect(await eventually(timeout: .seconds(60)) { !listFiles(victim.claims).isEmpty }, "\(doomed.log)")
+        // Killed holding the claim seen just now: from here on it does nothing more. (Under a
+        // loaded machine the survivor may take it over before waitForExit returns.)
         doomed.signal(SIGKILL)
-        #expect(await doomed.waitForExit() != nil)
         let death = ContinuousClock.now
-        let stuck = listFiles(victim.claims)
-        #expect(!stuck.isEmpty, "the victim died holding nothing")
+        #expect(await doomed.waitForExit() != nil)
 
         let hosts = survivor.root.appending("inbox/.upscaled/hosts")
         let done = await eventually(timeout: .seconds(120)) {
