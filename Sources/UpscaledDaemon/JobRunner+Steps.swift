@@ -76,7 +76,8 @@ extension JobRunner {
             try journal.remove(claim.record.id)
         } catch {
             // The result is out: the original must not go back to the inbox (that would make a
-            // second result). Its journal record says so; the next start finishes the disposal.
+            // second result). Its journal record says so; the disposal is finished when the
+            // folder answers again (a stranded claim), or at the next start.
             throw DisposalPending(output: output, cause: "\(error)", afterSuccess: afterSuccess)
         }
         return output

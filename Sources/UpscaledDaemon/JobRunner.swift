@@ -25,7 +25,7 @@ public final class JobRunner: Sendable {
     let progress: @Sendable (String, Int?, Int) -> Void
     /// This host's heartbeat and watch over the others on a shared root (nil in some tests).
     let presence: HostPresence?
-    /// Claims that could not be put back into the inbox (the share was gone): returned as soon
+    /// Claims a vanished share left half done (not put back, or not archived): finished as soon
     /// as it answers again (`returnStranded`), not only at the next start.
     let stranded = Mutex<[StrandedClaim]>([])
 
