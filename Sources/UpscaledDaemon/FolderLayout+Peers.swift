@@ -35,12 +35,13 @@ extension FolderLayout {
     }
 
     /// The claims in this host's claims folder (hidden scratch files not counted).
-    public func claimCount() -> Int {
-        ((try? FileOperations.listDirectory(claims)) ?? []).filter { !$0.name.string.hasPrefix(".") }.count
-    }
+    public func claimCount() -> Int { Self.visibleEntries(claims).count }
 
     /// Absent, or only hidden scratch files in it.
-    static func holdsNothing(_ directory: FilePath) -> Bool {
-        ((try? FileOperations.listDirectory(directory)) ?? []).allSatisfy { $0.name.string.hasPrefix(".") }
+    static func holdsNothing(_ directory: FilePath) -> Bool { visibleEntries(directory).isEmpty }
+
+    /// A state folder's entries but hidden scratch files (temps); none when it is absent or unreadable.
+    static func visibleEntries(_ directory: FilePath) -> [FileOperations.Entry] {
+        ((try? FileOperations.listDirectory(directory)) ?? []).filter { !$0.name.string.hasPrefix(".") }
     }
 }

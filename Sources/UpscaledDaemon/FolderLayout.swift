@@ -61,8 +61,7 @@ public struct FolderLayout: Sendable {
 
     /// The other hosts that have a folder on this root, sorted.
     public func otherHostIDs() -> [String] {
-        ((try? FileOperations.listDirectory(hosts)) ?? []).map(\.name.string)
-            .filter { $0 != hostID && !$0.hasPrefix(".") }.sorted()
+        Self.visibleEntries(hosts).map(\.name.string).filter { $0 != hostID }.sorted()
     }
 
     /// Creates every folder (mode 0755; our state folder 0700) and checks each is writable.
@@ -75,6 +74,12 @@ public struct FolderLayout: Sendable {
                 throw ConfigError("cannot use folder \(folder.display): \(error)")
             }
         }
+        try prepareHostState()
+    }
+
+    /// Creates this host's own state folders (mode 0700): at start, and again once the host
+    /// lock is held, since a survivor that took this host's folder over just before took them.
+    public func prepareHostState() throws(ConfigError) {
         for folder in [claims, journal] {
             do {
                 try FileOperations.makeDirectories(folder, mode: 0o700)

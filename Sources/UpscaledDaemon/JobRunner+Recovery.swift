@@ -80,6 +80,13 @@ extension JobRunner {
         }
     }
 
+    /// Removes the hidden temps job `id` (for the inbox file `relative`) may have left beside
+    /// its result or sidecar: in the outbox, failed and quarantine folders of its subfolder.
+    func sweepJobTemps(_ id: String, relative: FilePath) {
+        let parent = relative.removingLastComponent()
+        sweepTemps(tag: id, in: [layout.outbox, layout.failed, layout.quarantine].map { layout.join($0, parent) })
+    }
+
     /// Removes the hidden temps a crash left in `folders` (where the filesystem has no
     /// `O_TMPFILE`, a result or sidecar being written is a hidden file named with its job's id).
     func sweepTemps(tag: String, in folders: [FilePath]) {
@@ -129,8 +136,7 @@ extension JobRunner {
             return
         }
         // Whatever it does next, a result or sidecar it was writing (a hidden temp) is junk now.
-        let parent = relative.removingLastComponent()
-        sweepTemps(tag: record.id, in: [layout.outbox, layout.failed, layout.quarantine].map { layout.join($0, parent) })
+        sweepJobTemps(record.id, relative: relative)
         let journal = state.journal
         let claimPath = state.claims.appending(record.claimName)
         let claimExists = try adoptLegacyClaim(record, into: state.claims)

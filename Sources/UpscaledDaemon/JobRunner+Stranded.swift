@@ -41,8 +41,7 @@ extension JobRunner {
                 switch item {
                 case .putBack:
                     if present { try putBack(claim) } else { try journal.remove(claim.record.id) }
-                    let parent = claim.relative.removingLastComponent()
-                    sweepTemps(tag: claim.record.id, in: [layout.outbox, layout.failed, layout.quarantine].map { layout.join($0, parent) })
+                    sweepJobTemps(claim.record.id, relative: claim.relative)
                     logger.notice("put \(claim.relative.display) back into the inbox: its folder answers again")
                 case .dispose(_, let afterSuccess):
                     if present { try disposeOriginal(claim, afterSuccess: afterSuccess) }

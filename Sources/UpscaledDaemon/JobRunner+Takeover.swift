@@ -43,7 +43,7 @@ extension JobRunner {
 
     /// Replays and removes every folder in our `taken/`: left there by a crash during a take-over.
     func replayTakenFolders(report: inout RecoveryReport) {
-        for entry in (try? FileOperations.listDirectory(layout.taken)) ?? [] where !entry.name.string.hasPrefix(".") {
+        for entry in FolderLayout.visibleEntries(layout.taken) {
             replayTaken(layout.taken.appending(entry.name), report: &report)
         }
     }
@@ -51,7 +51,7 @@ extension JobRunner {
     /// Replays one taken folder (`<host>.<stamp>`) and what it had taken itself, then removes it.
     private func replayTaken(_ folder: FilePath, report: inout RecoveryReport) {
         let nested = folder.appending("taken")
-        for entry in (try? FileOperations.listDirectory(nested)) ?? [] where !entry.name.string.hasPrefix(".") {
+        for entry in FolderLayout.visibleEntries(nested) {
             replayTaken(nested.appending(entry.name), report: &report)
         }
         let name = folder.lastComponent?.string ?? ""
