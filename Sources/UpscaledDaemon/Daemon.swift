@@ -39,7 +39,7 @@ public enum Daemon {
         }
         resources.push("the host lock") { lock.release() }
         // Made again under the lock: a survivor that took our folder over just before took them.
-        try layout.prepare()
+        try layout.prepareHostState()
         // A first sign of life before the replay: no survivor takes over a host that is starting.
         let heartbeat: HostHeartbeat
         let signature = "host \(layout.hostID), pid \(getpid()), run \(JobRunner.newJobID()), started \(WallClock.iso8601())"

@@ -124,10 +124,17 @@ public actor HostPresence {
             watchIfIdle()
             return
         }
-        if now == nil { now = await beat() }
+        // Judged on a look made after "now" was taken: a peer's sign is never newer than "now"
+        // merely because we looked first. Beating, the first look already was; else look again.
+        let peers: [HostLease.Peer]
+        if now == nil {
+            now = await beat()
+            guard now != nil, let second = try? await io.runIfActive({ keeper.observePeers() }) else { return }
+            peers = second
+        } else {
+            peers = first
+        }
         guard let now else { return }
-        // Judged on a second look, as fresh as "now": a peer may have beaten meanwhile.
-        guard let peers = try? await io.runIfActive({ keeper.observePeers() }) else { return }
         let judged = peers.map(remember)
         let plan = lease.plan(judged, now: now)
         for peer in judged where peer.holdsWork {
