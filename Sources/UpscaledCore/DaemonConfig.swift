@@ -57,6 +57,8 @@ public struct DaemonConfig: Sendable, Equatable {
     /// its work over. Longer than any pause a live host could take (a suspended laptop is dead
     /// for this purpose: its files are finished elsewhere).
     public var hostLeaseSeconds: Int = 300
+    /// The page and its API (`[web]`): on by default on loopback, every request needs the token.
+    public var web = WebConfig()
 
     public var engineKind: EngineKind { EngineKind(name: engine) ?? .ai }
 

@@ -9,6 +9,9 @@ public struct JournalRecord: Sendable, Codable, Equatable {
         case committingOutput
         /// The original is being moved to `failed/` or `quarantine/` at `destination`, sidecar first.
         case filingFailure
+        /// A person's action from the page (`review`): a file of `failed/` or `quarantine/` is
+        /// being put back into the inbox, archived, or deleted.
+        case reviewing
     }
 
     public var id: String
@@ -34,6 +37,8 @@ public struct JournalRecord: Sendable, Codable, Equatable {
     public var afterSuccess: DaemonConfig.AfterSuccess?
     /// The host whose job this is (`host_id`); nil in records of versions before per-host state.
     public var host: String?
+    /// The page's action this record is for (state `reviewing`).
+    public var review: ReviewStep?
     public var createdAt: String
 
     public init(id: String, state: State, relativePathBase64: String, relativePath: String, claimName: String,
@@ -46,5 +51,23 @@ public struct JournalRecord: Sendable, Codable, Equatable {
         self.destinationBase64 = destinationBase64
         self.outputInode = outputInode
         self.createdAt = createdAt
+    }
+}
+
+/// What a `reviewing` record does: move `source` (root-relative, base64 bytes; the file had
+/// `inode` when the person chose it) to `destination`, or, for a delete, first aside to the
+/// hidden `destination` in the same folder, where its inode is checked before it is removed.
+public struct ReviewStep: Sendable, Codable, Equatable {
+    public enum Action: String, Sendable, Codable { case retry, release, delete }
+    public var action: Action
+    public var sourceBase64: String
+    public var destinationBase64: String
+    public var inode: UInt64
+
+    public init(action: Action, sourceBase64: String, destinationBase64: String, inode: UInt64) {
+        self.action = action
+        self.sourceBase64 = sourceBase64
+        self.destinationBase64 = destinationBase64
+        self.inode = inode
     }
 }

@@ -21,6 +21,9 @@ public struct StatusSnapshot: Sendable, Codable, Equatable {
     /// How far each long job has come (the AI engine's tiles), by inbox-relative name; absent
     /// when no job reports progress (and in status files of earlier versions).
     public var progress: [JobProgress]?
+    /// The page's address once its server listens (`http://127.0.0.1:8754`, or a socket path);
+    /// absent when it is off or could not listen.
+    public var web: String?
     public var startedAt: String
     public var updatedAt: String
 

@@ -38,6 +38,7 @@ public struct ConfigLoader: Sendable {
         var config = DaemonConfig(root: Self.defaultRoot(environment: environment))
         config.workers = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
         config.hostID = Self.machineHostID()
+        config.web.tokenFile = Self.defaultPath(environment: environment).removingLastComponent().appending("web-token").string
         let path = explicitPath ?? Self.defaultPath(environment: environment)
         let text: String?
         do {
@@ -79,7 +80,7 @@ public struct ConfigLoader: Sendable {
         "root", "engine", "scale", "width", "height", "output_format", "png_compression", "png_filter",
         "jpeg_quality", "webp_quality", "workers", "quiet_window_ms", "after_success", "max_input_pixels",
         "max_output_pixels", "animated", "ignore_suffixes", "log_level", "stability", "watch", "poll_interval_ms",
-        "rescan_interval_s", "metrics_textfile", "ai", "host_id", "host_lease_s",
+        "rescan_interval_s", "metrics_textfile", "ai", "host_id", "host_lease_s", "web",
     ]
 
     /// The keys of `[stability]`.
@@ -155,6 +156,10 @@ public struct ConfigLoader: Sendable {
         if let value = table["ai"] {
             guard let ai = value.table else { throw ConfigError("\(file): 'ai' must be a table ([ai])") }
             try applyAI(ai, file: file, to: &config.ai)
+        }
+        if let value = table["web"] {
+            guard let web = value.table else { throw ConfigError("\(file): 'web' must be a table ([web])") }
+            try applyWeb(web, file: file, to: &config.web)
         }
         if let value = table["ignore_suffixes"] {
             guard let array = value.array else { throw ConfigError("\(file): 'ignore_suffixes' must be an array of strings") }

@@ -16,6 +16,7 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var logLevel: String?
     public var watch: WatchMode?
     public var hostID: String?
+    public var webListen: WebConfig.Listen?
 
     public init() {}
 
@@ -32,5 +33,6 @@ public struct ConfigOverrides: Sendable, Equatable {
         if let logLevel { config.logLevel = logLevel }
         if let watch { config.watch = watch }
         if let hostID { config.hostID = hostID }
+        if let webListen { config.web.listen = webListen }
     }
 }

@@ -11,7 +11,9 @@ import UpscaledLinux
 /// `READY=1`, then the service group until SIGTERM/SIGINT.
 public enum Daemon {
     /// Runs until a graceful shutdown (or, with `once`, until the inbox has been processed).
-    public static func run(loader: ConfigLoader, config: DaemonConfig, once: Bool, logger: Logger) async throws {
+    /// `web`: makes the page's server from the daemon's parts (nil: none); `once` runs without it.
+    public static func run(loader: ConfigLoader, config: DaemonConfig, once: Bool, logger: Logger,
+                           web: DaemonParts.ServiceMaker? = nil) async throws {
         // A reload asked for between READY=1 and the reload service listening is kept for it,
         // not taken as SIGHUP's default (the end of the process).
         SignalRouter.hold(SIGHUP)
@@ -19,7 +21,7 @@ public enum Daemon {
         try layout.prepare()
         let resources = ResourceStack()
         do {
-            try await run(loader: loader, config: config, layout: layout, once: once, resources: resources, logger: logger)
+            try await run(loader: loader, config: config, layout: layout, once: once, resources: resources, logger: logger, web: web)
         } catch {
             await resources.closeAll()                       // what start-up opened, last first
             throw error
@@ -27,7 +29,7 @@ public enum Daemon {
     }
 
     private static func run(loader: ConfigLoader, config: DaemonConfig, layout: FolderLayout, once: Bool,
-                            resources: ResourceStack, logger: Logger) async throws {
+                            resources: ResourceStack, logger: Logger, web: DaemonParts.ServiceMaker?) async throws {
         let lock: HostLock?
         do { lock = try HostLock.acquire(layout.hostLock, holder: "pid \(getpid()), started \(WallClock.iso8601())") } catch {
             throw ConfigError("cannot lock \(layout.hostLock.display): \(error)")
@@ -56,7 +58,8 @@ public enum Daemon {
         let presence = HostPresence(heartbeat: heartbeat, lease: HostLease(seconds: Double(config.hostLeaseSeconds)),
                                     io: io, logger: logger, signature: signature)
         let engine = try makeEngine(config, layout: layout, logger: logger)
-        let metrics = config.metricsTextfile.map { MetricsExporter(file: FilePath($0)) }
+        let serveWeb = !once && config.web.listen != .off && web != nil
+        let metrics = config.metricsTextfile != nil || serveWeb ? MetricsExporter(file: config.metricsTextfile.map { FilePath($0) }) : nil
         let status = StatusBoard(file: layout.statusFile, notifier: notifier, engine: engine.name,
                                  target: "\(config.target.summary) \(engine.summary)", metrics: metrics)
         // Closed after the engine: "stopped" is the last thing the status file and systemd hear.
@@ -149,6 +152,11 @@ public enum Daemon {
                 services.append(.init(service: WatchdogService(notifier: notifier, interval: interval)))
             }
             services.append(.init(service: StoppingAnnouncer(notifier: notifier, status: status)))
+            if serveWeb, let web {
+                let parts = DaemonParts(config: config, layout: layout, status: status, pipeline: pipeline,
+                                        metrics: metrics, io: io, logger: logger)
+                services.append(.init(service: try web(parts)))
+            }
         }
         // SIGTERM and SIGINT come through SignalRouter (no Dispatch), not the group's own
         // signal handling; each starts the same graceful shutdown.

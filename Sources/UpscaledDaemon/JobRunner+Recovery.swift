@@ -135,6 +135,16 @@ extension JobRunner {
             report.problems.append("job \(record.id) (\(record.relativePath)) in \(state.journal.directory.display) belongs to host \(host), not to \(state.owner); record left in place")
             return
         }
+        if record.state == .reviewing {
+            // A person's action from the page, interrupted: finished the same way it would have.
+            if let step = record.review {
+                try ReviewActions(layout: layout, journal: state.journal).finish(record, step: step)
+            } else {
+                try state.journal.remove(record.id)
+            }
+            report.finished += 1
+            return
+        }
         // Whatever it does next, a result or sidecar it was writing (a hidden temp) is junk now.
         sweepJobTemps(record.id, relative: relative)
         let journal = state.journal
@@ -179,6 +189,8 @@ extension JobRunner {
                 try undo(claim, claimExists: claimExists, in: state, report: &report)
             }
 
+        case .reviewing:
+            break                                            // finished above
         case .filingFailure:
             if claimExists {
                 // The sidecar is written before the move: only with it in place may the file follow.

@@ -3,19 +3,20 @@ import Prometheus
 import SystemPackage
 import UpscaledLinux
 
-/// Prometheus text metrics through swift-metrics and swift-prometheus, written to a file for
-/// node_exporter's textfile collector (`metrics_textfile`, off by default). The daemon records
+/// Prometheus text metrics through swift-metrics and swift-prometheus, served at the page's
+/// `GET /metrics` and written to a file for node_exporter's textfile collector
+/// (`metrics_textfile`, off by default). The daemon records
 /// through the swift-metrics API everywhere; without this exporter those calls are no-ops.
 ///
 /// Metrics: `upscaled_files_total{outcome,engine}`, `upscaled_job_duration_seconds{engine}`
 /// (histogram), `upscaled_queue_depth`, `upscaled_in_flight`, `upscaled_overflow_rescans`.
 public final class MetricsExporter: Sendable {
     private let registry: PrometheusCollectorRegistry
-    private let file: FilePath
+    private let file: FilePath?
     private static let writer = SerialWorker(name: "metrics-writer")
 
     /// Bootstraps swift-metrics with a Prometheus registry. Call once, before any metric is made.
-    public init(file: FilePath) {
+    public init(file: FilePath?) {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [
@@ -29,13 +30,18 @@ public final class MetricsExporter: Sendable {
 
     /// Writes the current values (atomically: a scraper never reads half a file).
     public func write() {
-        var bytes: [UInt8] = []
-        registry.emit(into: &bytes)
-        let file = self.file
-        let text = bytes
+        guard let file else { return }
+        let text = render()
         Self.writer.post {
             try? FileOperations.writeAtomically(text, to: file, durable: false)
         }
+    }
+
+    /// The current values in Prometheus' text format.
+    public func render() -> [UInt8] {
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        return bytes
     }
 
     public func drain() { Self.writer.flush() }

@@ -73,6 +73,11 @@ public final class StatusBoard: Sendable {
         }
     }
 
+    /// Where the page listens (nil: nowhere), for `upscaled web` and `upscaled status`.
+    public func set(web address: String?) {
+        change { $0.web = address }
+    }
+
     /// Publishes now (for READY=1 and STOPPING=1, which carry the status with them).
     @discardableResult
     public func flushNow() -> StatusSnapshot {

@@ -90,10 +90,12 @@ public final class DaemonHarness: @unchecked Sendable {
         let quiet = arguments.contains("--quiet-window-ms") ? [] : ["--quiet-window-ms", "300"]
         let engine = arguments.contains("--engine") || arguments.contains("--config") ? [] : ["--engine", "local"]
         let host = arguments.contains("--host-id") ? [] : ["--host-id", hostID]
+        // Many daemons run at once under test: the page only where a test asks for it.
+        let web = arguments.contains("--web-listen") ? [] : ["--web-listen", "off"]
         // A separate host's daemon sees the root through its own mount; the last one's is gone.
         if let mountpoint { SeparateHost.unmount(mountpoint) }
         let seenRoot = mountpoint.map { $0.appending("Upscale") } ?? root
-        let process = try DaemonProcess(["run", "--root", seenRoot.string] + quiet + engine + host + arguments,
+        let process = try DaemonProcess(["run", "--root", seenRoot.string] + quiet + engine + host + web + arguments,
                                         home: home.path, environment: env, launcher: launcher)
         daemon = process
         if waitForReady {

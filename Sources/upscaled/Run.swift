@@ -4,6 +4,7 @@ import SystemPackage
 import UpscaledCore
 import UpscaledDaemon
 import UpscaledLinux
+import UpscaledWeb
 
 extension Upscaled {
     /// `upscaled run`: the daemon.
@@ -54,7 +55,7 @@ extension Upscaled {
             }
             let logger = Logging.bootstrap(level: config.logLevel)
             do {
-                try await Daemon.run(loader: loader, config: config, once: once, logger: logger)
+                try await Daemon.run(loader: loader, config: config, once: once, logger: logger) { WebServer(parts: $0) }
             } catch let error as ConfigError {
                 logger.critical("\(error)")
                 throw ExitCode(78)

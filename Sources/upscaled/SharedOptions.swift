@@ -32,11 +32,17 @@ struct SharedOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Who this daemon is among several on one shared root (default: /etc/machine-id).", valueName: "id"))
     var hostId: String?
 
+    @Option(help: ArgumentHelp("Where the page listens: host:port, a Unix socket path, or off (default 127.0.0.1:8754).", valueName: "address"))
+    var webListen: String?
+
     func validate() throws {
         let sizing = [scale != nil, width != nil, height != nil].filter { $0 }.count
         if sizing > 1 { throw ValidationError("give only one of --scale, --width and --height") }
         if let format, OutputFormat(rawValue: format) == nil {
             throw ValidationError("--format '\(format)' is not known; use png, jpeg, webp or same")
+        }
+        if let webListen, WebConfig.Listen(parsing: webListen) == nil {
+            throw ValidationError("--web-listen '\(webListen)' is not an address; use host:port (127.0.0.1:8754), a Unix socket path, or off")
         }
     }
 
@@ -50,6 +56,7 @@ struct SharedOptions: ParsableArguments {
         o.outputFormat = format.flatMap(OutputFormat.init(rawValue:))
         o.logLevel = logLevel
         o.hostID = hostId
+        o.webListen = webListen.flatMap(WebConfig.Listen.init(parsing:))
         return o
     }
 }

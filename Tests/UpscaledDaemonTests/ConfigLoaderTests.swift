@@ -59,6 +59,21 @@ import UpscaledTestSupport
         #expect(message("scale = = 2").contains("line 1"))
     }
 
+    @Test func thePageListensOnLoopbackWithItsTokenInTheConfigFolderUnlessToldOtherwise() throws {
+        let defaults = try load(nil)
+        #expect(defaults.web.listen == .tcp(host: "127.0.0.1", port: 8754))
+        #expect(defaults.web.tokenFile == temp.path.string + "/.config/upscaled/web-token")
+        let set = try load("[web]\nlisten = \"/run/user/1000/upscaled.sock\"\ntoken_file = \"/etc/upscaled/token\"")
+        #expect(set.web.listen == .unix(path: "/run/user/1000/upscaled.sock") && set.web.tokenFile == "/etc/upscaled/token")
+        var flags = ConfigOverrides()
+        flags.webListen = .off
+        #expect(try load("[web]\nlisten = \"0.0.0.0:80\"", overrides: flags).web.listen == .off)
+        #expect(message("[web]\nlisten = \"8754\"").contains("web.listen '8754' is not an address"))
+        #expect(message("[web]\ntoken_file = \"token\"").contains("web.token_file 'token' must be an absolute path"))
+        #expect(message("[web]\nport = 1").contains("unknown key 'web.port'"))
+        #expect(message("web = 1").contains("'web' must be a table"))
+    }
+
     @Test func anUnreadableExplicitFileIsAnErrorNotTheDefaults() {
         do {
             _ = try ConfigLoader(explicitPath: temp.appending("missing.toml"), overrides: ConfigOverrides()).load(environment: environment)

@@ -20,7 +20,7 @@ struct DocumentationTests {
         return text
     }
 
-    @Test("upscaled(1) documents every option each command's --help lists", arguments: [[], ["run"], ["upscale"], ["status"]])
+    @Test("upscaled(1) documents every option each command's --help lists", arguments: [[], ["run"], ["upscale"], ["status"], ["web"]])
     func everyOptionIsDocumented(command: [String]) async throws {
         let home = TempDirectory("upscaled-help")
         let help = try await runUpscaled(command + ["--help"], home: home.path)
@@ -31,7 +31,7 @@ struct DocumentationTests {
         for option in options {
             #expect(page.contains(option), "upscaled(1) does not mention \(option) (from upscaled \(command.joined(separator: " ")) --help)")
         }
-        for subcommand in ["run", "upscale", "status"] {
+        for subcommand in ["run", "upscale", "status", "web"] {
             #expect(page.contains(".B \(subcommand)") || page.contains(".BI \"\(subcommand) "), "command \(subcommand)")
         }
     }
@@ -41,7 +41,7 @@ struct DocumentationTests {
         let page = Self.plain(Self.configPage)
         let example = readText(Self.example)
         let keys = ConfigLoader.keys.union(ConfigLoader.stabilityKeys).union(ConfigLoader.generationKeys)
-            .union(ConfigLoader.aiKeys)
+            .union(ConfigLoader.aiKeys).union(ConfigLoader.webKeys)
         for key in keys.sorted() {
             #expect(page.contains(key), "upscaled.toml(5) does not document '\(key)'")
             #expect(example.contains(key), "config.toml.example does not mention '\(key)'")

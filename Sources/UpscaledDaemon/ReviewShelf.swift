@@ -1,0 +1,96 @@
+import Foundation
+import Glibc
+import SystemPackage
+import UpscaledCore
+import UpscaledLinux
+
+/// The files waiting for a person in `failed/` or `quarantine/`, as the page and its API list
+/// them: each under an id the daemon gives it (a hash of its path, its inode and its change
+/// time), never a path a request could bend. A file replaced under the same name, or the same
+/// file filed here again after a retry (a rename changes the change time), gets a new id, so an
+/// action on what was listed never touches what came after. Blocking: call it from an I/O thread.
+public struct ReviewShelf: Sendable {
+    public enum Kind: String, Sendable, Codable, CaseIterable { case failed, quarantine }
+
+    /// One file on the shelf.
+    public struct Item: Sendable, Equatable {
+        public var id: String
+        /// Relative to its folder (`sub/a.png`): exact bytes.
+        public var relative: FilePath
+        public var size: Int64
+        public var modified: Double
+        public var inode: UInt64
+        /// The inode's change time (ctime), in nanoseconds.
+        public var changed: UInt64
+        /// Its sidecar's path, when it has one.
+        public var sidecar: FilePath?
+    }
+
+    public let kind: Kind
+    public let folder: FilePath
+
+    public init(_ kind: Kind, layout: FolderLayout) {
+        self.kind = kind
+        folder = kind == .failed ? layout.failed : layout.quarantine
+    }
+
+    /// The id of `relative` with `inode` changed at `changed`: opaque, stable while the file
+    /// stays, different for every other file (the inode), name (the hash) or filing (the ctime).
+    public func id(of relative: FilePath, inode: UInt64, changed: UInt64) -> String {
+        "\(kind == .failed ? "f" : "q")\(OutputNaming.fnv1a64Hex(relative.bytes))\(String(inode, radix: 16))x\(String(changed, radix: 16))"
+    }
+
+    /// Every file, newest first (then by name), found by walking the folder without following
+    /// a symlink; sidecars, hidden temps and the engine's kept answers (`.blurred.`) are not items.
+    public func items() -> [Item] {
+        var found: [Item] = []
+        walk(FilePath(""), depth: 0, into: &found)
+        return found.sorted { $0.modified != $1.modified ? $0.modified > $1.modified : $0.relative.bytes.lexicographicallyPrecedes($1.relative.bytes) }
+    }
+
+    /// The item with `id`, looked up afresh (nil: gone, replaced, or never ours).
+    public func item(id: String) -> Item? {
+        guard id.count > 19, id.count < 64, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
+        return items().first { $0.id == id }
+    }
+
+    /// Folders nested deeper than this are not listed (a loop of bind mounts cannot trap us).
+    static let maximumDepth = 32
+
+    private func walk(_ relative: FilePath, depth: Int, into found: inout [Item]) {
+        let directory = relative.isEmpty ? folder : folder.appending(relative.components)
+        guard let entries = try? FileOperations.listDirectory(directory) else { return }
+        let names = Set(entries.map(\.name.string))
+        for entry in entries where !entry.name.string.hasPrefix(".") {
+            let path = relative.isEmpty ? FilePath(root: nil, [entry.name]) : relative.appending(entry.name)
+            var info = stat()
+            guard lstat(directory.appending(entry.name).string, &info) == 0 else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR where depth < Self.maximumDepth:
+                walk(path, depth: depth + 1, into: &found)
+            case S_IFREG:
+                let name = entry.name.string
+                if name.hasSuffix(".json"), names.contains(String(name.dropLast(5))) { continue }
+                if kind == .quarantine, name.contains(".blurred.") { continue }     // the API's kept answer
+                let sidecarName = OutputNaming.sidecar(for: entry.name)
+                let sidecar = names.contains(sidecarName.string) ? directory.appending(sidecarName) : nil
+                let inode = UInt64(info.st_ino)
+                let changed = UInt64(info.st_ctim.tv_sec) * 1_000_000_000 + UInt64(info.st_ctim.tv_nsec)
+                found.append(Item(id: id(of: path, inode: inode, changed: changed), relative: path, size: Int64(info.st_size),
+                                  modified: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9,
+                                  inode: inode, changed: changed, sidecar: sidecar))
+            default:
+                continue                                   // symlinks and devices are never served
+            }
+        }
+    }
+
+    /// The reason filed with `item`, when its sidecar is there and readable.
+    public func sidecar(of item: Item) -> FailureSidecar? {
+        guard let path = item.sidecar, let bytes = try? FileOperations.readAll(path, limit: 1 << 20) else { return nil }
+        return try? JSONDecoder().decode(FailureSidecar.self, from: Data(bytes))
+    }
+
+    /// The item's path on disk.
+    public func path(of item: Item) -> FilePath { folder.appending(item.relative.components) }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import SystemPackage
+import UpscaledCore
+import UpscaledDaemon
+import UpscaledLinux
+
+/// The page and its API, run as one more service of the daemon's group (`web.listen`).
+///
+/// Hummingbird's server, not its `Application`: the application adds a date cache that ticks
+/// every second, and an idle daemon makes no wake-ups. With no client connected nothing here
+/// runs; a connection's idle timer lives only as long as the connection. A server that cannot
+/// listen (the port taken, no token) is logged and the daemon goes on filing files without it.
+public struct WebServer: Service {
+    let parts: DaemonParts
+
+    public init(parts: DaemonParts) { self.parts = parts }
+
+    public func run() async throws {
+        let logger = parts.logger
+        let config = parts.config.web
+        let token: WebToken
+        do {
+            let file = FilePath(config.tokenFile)
+            token = try await parts.io.runIfActive { try WebToken.loadOrCreate(file) }
+        } catch {
+            logger.error("the page is off: \(error)")
+            try? await gracefulShutdown()
+            return
+        }
+        if token.readableByOthers {
+            logger.warning("the page's token file \(token.file.display) can be read by other users: chmod 600 it")
+        }
+        let address: BindAddress
+        switch config.listen {
+        case .off: return
+        case .tcp(let host, let port): address = .hostname(host, port: port)
+        case .unix(let path):
+            Self.removeStaleSocket(FilePath(path))
+            address = .unixDomainSocket(path: path)
+        }
+        let site = WebSite(parts: parts, token: token, logins: LoginCodes(layout: parts.layout))
+        let responder = site.router().buildResponder()
+        let status = parts.status
+        let server = try HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(75))).buildServer(
+            configuration: ServerConfiguration(address: address),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: logger
+        ) { request, writer, channel in
+            let context = BasicRequestContext(source: .init(channel: channel, logger: logger))
+            var response: Response
+            do { response = try await responder.respond(to: request, context: context) } catch {
+                response = WebSite.problem(.internalServerError, "the server could not answer; the journal has the details")
+                logger.error("page: \(request.method) \(request.uri.path): \(error)")
+            }
+            response.headers[.date] = HTTPDate.now()
+            try await writer.write(response: response.head, body: response.body)
+        } onServerRunning: { channel in
+            let bound = Self.describe(channel.localAddress, listen: config.listen)
+            site.accept(port: channel.localAddress?.port ?? 0)
+            if case .unix(let path) = config.listen { chmod(path, 0o600) }
+            status.set(web: bound)
+            logger.notice("the page is at \(bound) (run `upscaled web` for a login link)")
+        }
+        do {
+            try await server.run()
+        } catch {
+            logger.error("""
+                the page cannot listen on \(config.listen) (web.listen): \(error); the daemon goes on without it. \
+                Choose another address, or "off", in [web] of config.toml
+                """)
+            status.set(web: nil)
+            try? await gracefulShutdown()
+            return
+        }
+        status.set(web: nil)
+    }
+
+    static func describe(_ address: SocketAddress?, listen: WebConfig.Listen) -> String {
+        switch listen {
+        case .unix(let path): return path
+        case .tcp(let host, let configured):
+            let port = address?.port ?? configured
+            let name = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+            return name.contains(":") ? "http://[\(name)]:\(port)" : "http://\(name):\(port)"
+        case .off: return "off"
+        }
+    }
+
+    /// A socket file left by a daemon that died is removed; anything else at the path is not.
+    static func removeStaleSocket(_ path: FilePath) {
+        var info = stat()
+        if lstat(path.string, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK { unlink(path.string) }
+    }
+}
+
+/// The `Date` header, formatted per response (Hummingbird's cache of it ticks every second).
+enum HTTPDate {
+    static func now() -> String {
+        var seconds = time(nil)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var buffer = [Int8](repeating: 0, count: 64)
+        let count = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Glibc
+import SystemPackage
+import Testing
+import UpscaledCore
+import UpscaledTestSupport
+
+/// The page's server in the real binary, as a hostile client meets it: without the token
+/// nothing, from another Host nothing, no path from a request is ever followed, names are text.
+@Suite struct WebAccessTests {
+    /// A daemon with one failed file (`name`, not an image) and its page.
+    func daemonWithAFailedFile(_ name: String = "broken.png") async throws -> (DaemonHarness, DaemonHarness.Page, String) {
+        let h = try DaemonHarness()
+        let page = try await h.startWithPage()
+        try h.drop(name) { try writeFile($0, Array("not an image at all".utf8)) }
+        #expect(await eventually { exists(h.failed.appending(name)) })
+        let listing = try page.probe.get("/api/failed", token: page.token)
+        let items = (listing.json as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        let id = try #require(items.first?["id"] as? String, "\(listing)")
+        return (h, page, id)
+    }
+
+    @Test func withoutTheTokenEveryPathGetsTheSame401AndNothingChanges() async throws {
+        let (h, page, id) = try await daemonWithAFailedFile()
+        let probe = page.probe
+        var bodies = Set<String>()
+        for path in ["/", "/api/status", "/api/failed", "/api/failed/\(id)", "/api/failed/\(id)/file", "/api/failed/f00000000000000000000x1",
+                     "/no/such/page", "/metrics", "/failed"] {
+            for token in [nil, "wrong", String(page.token.dropLast()), page.token + "x"] {
+                let answer = try probe.get(path, token: token)
+                #expect(answer.status == 401, "\(path): \(answer)")
+                bodies.insert(answer.text)
+            }
+        }
+        for action in ["retry", "delete"] {
+            #expect(try probe.post("/api/failed/\(id)/\(action)", token: nil).status == 401)
+            // The token itself in the cookie is no session.
+            #expect(try probe.send("POST", "/api/failed/\(id)/\(action)", headers: ["Cookie": "upscaled_session=\(page.token)",
+                                                                                     "Origin": page.address]).status == 401)
+        }
+        #expect(bodies.count == 1, "every refusal must look the same: \(bodies)")
+        #expect(exists(h.failed.appending("broken.png")) && exists(h.failed.appending("broken.png.json")))
+        #expect(try probe.get("/api/status", token: page.token).status == 200)
+        #expect(await h.stop() == 0)
+    }
+
+    @Test func aRequestForAnotherHostNameIsRefusedEvenWithTheToken() async throws {
+        let h = try DaemonHarness()
+        let page = try await h.startWithPage()
+        let port = page.probe.port
+        for host in ["evil.example:\(port)", "127.0.0.1.nip.io:\(port)", "localhost:1"] {
+            let answer = try page.probe.send("GET", "/api/status", headers: ["Host": host, "Authorization": "Bearer \(page.token)"])
+            #expect(answer.status == 403, "\(host): \(answer)")
+        }
+        for host in ["localhost:\(port)", "[::1]:\(port)"] {
+            #expect(try page.probe.send("GET", "/api/status", headers: ["Host": host, "Authorization": "Bearer \(page.token)"]).status == 200)
+        }
+        #expect(await h.stop() == 0)
+    }
+
+    /// `upscaled web` prints a link; its code logs in once, only from the page's own origin,
+    /// into an HttpOnly SameSite=Strict cookie; with that cookie a change still needs the origin.
+    @Test func theLoginLinkWorksOnceAndItsCookieCannotBeUsedCrossSite() async throws {
+        let (h, page, id) = try await daemonWithAFailedFile()
+        let printed = try await runUpscaled(["web", "--root", h.root.string, "--host-id", DaemonHarness.hostID], home: h.home.path)
+        #expect(printed.status == 0, "\(printed.output)")
+        let link = try #require(printed.output.split(separator: "\n").first { $0.contains("/login?code=") }, "\(printed.output)")
+        let code = String(link.split(separator: "=").last ?? "")
+        #expect(link.contains(page.address))
+        let form = try page.probe.get("/login?code=\(code)", token: nil)
+        #expect(form.status == 200 && form.text.contains(code))
+        let body = Array("code=\(code)".utf8)
+        let contentType = "application/x-www-form-urlencoded"
+        // Another site's form cannot spend it.
+        #expect(try page.probe.send("POST", "/login", headers: ["Origin": "http://evil.example", "Content-Type": contentType], body: body).status == 403)
+        let login = try page.probe.send("POST", "/login", headers: ["Origin": page.address, "Content-Type": contentType], body: body)
+        #expect(login.status == 303, "\(login)")
+        let setCookie = try #require(login.header("Set-Cookie"))
+        #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && !setCookie.contains(page.token))
+        let cookie = String(setCookie.split(separator: ";")[0])
+        // Once only.
+        #expect(try page.probe.send("POST", "/login", headers: ["Origin": page.address, "Content-Type": contentType], body: body).status == 401)
+        #expect(try page.probe.send("GET", "/", headers: ["Cookie": cookie]).status == 200)
+        // A change with the cookie but from elsewhere, or with no origin at all: refused, nothing moves.
+        for headers in [["Cookie": cookie, "Origin": "http://evil.example"], ["Cookie": cookie]] {
+            #expect(try page.probe.send("POST", "/api/failed/\(id)/delete", headers: headers).status == 403)
+        }
+        #expect(exists(h.failed.appending("broken.png")))
+        let delete = try page.probe.send("POST", "/act/failed/\(id)/delete", headers: ["Cookie": cookie, "Origin": page.address])
+        #expect(delete.status == 303 && delete.header("Location") == "/failed?done=delete")
+        #expect(listFiles(h.failed).isEmpty)
+        #expect(await h.stop() == 0)
+    }
+
+    @Test func filesAreAddressedByIdsAndNoPathFromARequestIsFollowed() async throws {
+        let (h, page, id) = try await daemonWithAFailedFile()
+        symlink("/etc/passwd", h.failed.appending("passwd.png").string)
+        try writeFile(h.root.appending("secret.png"), Array("root secret".utf8))
+        let probe = page.probe
+        for path in ["/api/failed/..%2F..%2Fsecret.png/file", "/api/failed/../../secret.png", "/api/failed/%2Fetc%2Fpasswd/file",
+                     "/api/failed/passwd.png/file", "/api/failed/broken.png/file", "/api/failed/\(id)x/file",
+                     "/api/failed/%2e%2e/file", "/static/../../secret.png", "/api/quarantine/\(id)/file", "/api/failed/\(id)/../../../secret.png"] {
+            let answer = try probe.get(path, token: page.token)
+            #expect([400, 404].contains(answer.status), "\(path): \(answer)")
+            #expect(!answer.text.contains("root secret") && !answer.text.contains("root:x:0"))
+        }
+        let listing = try probe.get("/api/failed", token: page.token)
+        #expect(!listing.text.contains("passwd"), "a symlink is never listed: \(listing)")
+        let file = try probe.get("/api/failed/\(id)/file", token: page.token)
+        #expect(file.status == 200 && file.text == "not an image at all")
+        #expect(file.header("Content-Type") == "application/octet-stream" && file.header("Content-Disposition")?.hasPrefix("attachment") == true)
+        for bad in ["retry-twice", "release", "..", "delete%00"] {
+            #expect(try probe.post("/api/failed/\(id)/\(bad)", token: page.token).status == 404)
+        }
+        #expect(try probe.get("/api/failed?limit=100000", token: page.token).status == 400)
+        #expect(try probe.get("/api/failed?offset=-1", token: page.token).status == 400)
+        #expect(exists(h.failed.appending("broken.png")))
+        #expect(await h.stop() == 0)
+    }
+
+    @Test func markupInANameIsShownAsText() async throws {
+        let name = "<img src=x onerror=alert(1)>.png"
+        let (h, page, _) = try await daemonWithAFailedFile(name)
+        for path in ["/", "/failed", "/failed?q=%3Cimg"] {
+            let html = try page.probe.get(path, token: page.token)
+            #expect(html.status == 200)
+            #expect(html.text.contains("&lt;img src=x onerror=alert(1)&gt;.png"), "\(path)")
+            #expect(!html.text.contains("<img src=x"), "\(path)")
+            #expect(html.header("Content-Security-Policy")?.contains("script-src 'self'") == true)
+        }
+        #expect(await h.stop() == 0)
+    }
+
+    @Test func aTakenPortIsLoggedAndTheDaemonGoesOnFilingFiles() async throws {
+        let first = try DaemonHarness()
+        let page = try await first.startWithPage()
+        let second = try DaemonHarness()
+        try await second.start(["--web-listen", "127.0.0.1:\(page.probe.port)"])
+        try second.drop("a.png") { try ImageFactory.write($0) }
+        #expect(await eventually { exists(second.outbox.appending("a.png")) })
+        #expect(await eventually { second.daemon?.log.contains("the page cannot listen on 127.0.0.1:\(page.probe.port)") == true })
+        #expect(await second.stop() == 0)
+        #expect(await first.stop() == 0)
+    }
+}
