@@ -163,3 +163,7 @@ void upscaled_free(void *pointer) { g_free(pointer); }
 
 
 
+int upscaled_vips_thumbnail(const char *path, int size, VipsImage **out) {
+    // Shrink-on-load (JPEG, WebP, HEIF decode at a fraction of their size), never enlarged.
+    return vips_thumbnail(path, out, size, "height", size, "size", VIPS_SIZE_DOWN, NULL);
+}

@@ -70,7 +70,10 @@ public enum Daemon {
             notifier.flush()
         }
         resources.push("the \(engine.name) engine") { await engine.shutdown() }
-        let runner = JobRunner(layout: layout, engine: engine, io: io, logger: logger, presence: presence) { file, done, total in
+        let history = try await io.runIfActive { JobHistory(folder: layout.hostFolder) }
+        resources.push("the job history") { history.drain() }
+        let runner = JobRunner(layout: layout, engine: engine, io: io, logger: logger, presence: presence,
+                               history: history) { file, done, total in
             status.progress(file: file, done: done, total: total)
         }
         let resumeGenerations = config.engineKind == .creative && !once
@@ -154,7 +157,7 @@ public enum Daemon {
             services.append(.init(service: StoppingAnnouncer(notifier: notifier, status: status)))
             if serveWeb, let web {
                 let parts = DaemonParts(config: config, layout: layout, status: status, pipeline: pipeline,
-                                        metrics: metrics, io: io, logger: logger)
+                                        history: history, metrics: metrics, io: io, logger: logger)
                 services.append(.init(service: try web(parts)))
             }
         }

@@ -12,6 +12,7 @@ public struct DaemonParts: Sendable {
     public let layout: FolderLayout
     public let status: StatusBoard
     public let pipeline: Pipeline
+    public let history: JobHistory
     public let metrics: MetricsExporter?
     /// Blocking file work (listings, moves, thumbnails' reads) runs here, never on the cooperative pool.
     public let io: NIOThreadPool

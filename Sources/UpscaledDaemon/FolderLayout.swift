@@ -15,6 +15,8 @@ public struct FolderLayout: Sendable {
     public let journal: FilePath
     public let statusFile: FilePath
     public let cache: FilePath
+    /// The page's thumbnails (`Thumbnailer`), shared by every host on the root.
+    public let thumbnails: FilePath
     /// Who we are on a shared root, and where every host keeps its own state.
     public let hostID: String
     public let hosts: FilePath
@@ -40,6 +42,7 @@ public struct FolderLayout: Sendable {
         journal = config.journal
         statusFile = config.statusFile
         cache = config.stateDirectory.appending("cache")
+        thumbnails = config.stateDirectory.appending("thumbs")
         hostID = config.hostID
         hosts = config.hostsDirectory
         hostLock = config.hostDirectory.appending("lock")

@@ -59,9 +59,9 @@ extension JobJournal {
 
 extension FilePath {
     /// Base64 of the exact path bytes, for JSON.
-    var base64: String { Data(bytes).base64EncodedString() }
+    public var base64: String { Data(bytes).base64EncodedString() }
 
-    init?(base64: String) {
+    public init?(base64: String) {
         guard let data = Data(base64Encoded: base64) else { return nil }
         self.init(bytes: Array(data))
     }

@@ -41,7 +41,7 @@ extension JobRunner {
     /// Makes the result visible and disposes of the original. nil when the original changed
     /// while it was read (a writer still had it open): the result is dropped and the file put back.
     func commit(_ claim: Claim, temp: TempFile, result: UpscaleResult, outputName: FilePath.Component,
-                outDirectory: FilePath, afterSuccess: DaemonConfig.AfterSuccess) throws -> FilePath? {
+                outDirectory: FilePath, afterSuccess: DaemonConfig.AfterSuccess) throws -> (output: FilePath, original: FilePath?)? {
         var committed = false
         defer { temp.close(committed: committed) }          // the temp is closed here, exactly once
         try temp.sync()
@@ -72,27 +72,29 @@ extension JobRunner {
         guard let output else { throw SystemCallError("link", path: outDirectory, errno: EEXIST) }
         do {
             try FileOperations.syncDirectory(outDirectory)
-            try disposeOriginal(claim, afterSuccess: afterSuccess)
+            let original = try disposeOriginal(claim, afterSuccess: afterSuccess)
             try journal.remove(claim.record.id)
+            return (output, original)
         } catch {
             // The result is out: the original must not go back to the inbox (that would make a
             // second result). Its journal record says so; the disposal is finished when the
             // folder answers again (a stranded claim), or at the next start.
             throw DisposalPending(output: output, cause: "\(error)", afterSuccess: afterSuccess)
         }
-        return output
     }
 
-    /// Archives (or deletes) the original once its result is durable.
-    func disposeOriginal(_ claim: Claim, afterSuccess: DaemonConfig.AfterSuccess) throws {
+    /// Archives (or deletes) the original once its result is durable; where it went.
+    @discardableResult
+    func disposeOriginal(_ claim: Claim, afterSuccess: DaemonConfig.AfterSuccess) throws -> FilePath? {
         switch afterSuccess {
         case .delete:
             try FileOperations.removeIfPresent(claim.path)
             try FileOperations.syncDirectory(layout.claims)
+            return nil
         case .archive:
             let directory = layout.join(layout.archive, claim.relative.removingLastComponent())
             try FileOperations.makeDirectories(directory)
-            _ = try place(claim.path, in: directory, name: claim.relative.lastComponent!)
+            return try place(claim.path, in: directory, name: claim.relative.lastComponent!)
         }
     }
 

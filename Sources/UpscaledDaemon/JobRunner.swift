@@ -28,11 +28,14 @@ public final class JobRunner: Sendable {
     /// Claims a vanished share left half done (not put back, or not archived): finished as soon
     /// as it answers again (`returnStranded`), not only at the next start.
     let stranded = Mutex<[StrandedClaim]>([])
+    /// Every job that ended done, failed or quarantined is recorded here (nil: not kept).
+    let history: JobHistory?
 
     public init(layout: FolderLayout, engine: any UpscaleEngine, io: NIOThreadPool, logger: Logger,
-                presence: HostPresence? = nil,
+                presence: HostPresence? = nil, history: JobHistory? = nil,
                 progress: @escaping @Sendable (String, Int?, Int) -> Void = { _, _, _ in }) {
         self.progress = progress
+        self.history = history
         self.presence = presence
         self.layout = layout
         self.journal = JobJournal(directory: layout.journal)
@@ -98,7 +101,7 @@ public final class JobRunner: Sendable {
         let seconds = (ContinuousClock.now - started).seconds
         var meta: Logger.Metadata = ["upscaled.engine": "\(engine.name)", "upscaled.duration_s": "\(String(format: "%.3f", seconds))"]
         switch outcome {
-        case .done(let output):
+        case .done(let output, _):
             meta["upscaled.outcome"] = "done"
             meta["upscaled.output"] = "\(layout.rootRelative(output).display)"
             log.info("upscaled \(relative.display) → \(layout.rootRelative(output).display)", metadata: meta)
@@ -125,6 +128,7 @@ public final class JobRunner: Sendable {
         case .vanished:
             break
         }
+        remember(outcome, of: claim, seconds: seconds, settings: settings)
         if let label = meta["upscaled.outcome"] {
             Counter(label: "upscaled_files_total", dimensions: [("outcome", "\(label)"), ("engine", engine.name)]).increment()
             if case .done = outcome {
@@ -226,7 +230,10 @@ public final class JobRunner: Sendable {
                 try self.commit(claim, temp: temp, result: result, outputName: claim.relative.lastComponent!,
                                 outDirectory: outDirectory, afterSuccess: settings.afterSuccess)
             }
-            return output.map { .done(output: $0) } ?? .deferred(reason: "it changed while it was being read")
+            guard let output else { return .deferred(reason: "it changed while it was being read") }
+            let finished = FinishedJob(inputWidth: result.inputWidth, inputHeight: result.inputHeight, width: result.width,
+                                       height: result.height, original: output.original.map { layout.rootRelative($0).base64 })
+            return .done(output: output.output, finished: finished)
         } catch let pending as DisposalPending {
             stranded.withLock { $0.append(.dispose(claim, pending.afterSuccess)) }
             log.error("the result is in \(pending.output.display) but the original stays claimed until its folder answers again: \(pending.cause)")

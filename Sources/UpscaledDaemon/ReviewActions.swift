@@ -1,6 +1,7 @@
 import Foundation
 import SystemPackage
 import UpscaledCore
+import UpscaledEngines
 import UpscaledLinux
 
 /// A person's decisions about the files on a `ReviewShelf`: retry (back into the inbox under
@@ -51,6 +52,7 @@ public struct ReviewActions: Sendable {
     /// so a file that replaced the listed one (a retry that failed again) is never deleted.
     public func delete(_ item: ReviewShelf.Item, on shelf: ReviewShelf) throws(SystemCallError) -> Outcome {
         let source = shelf.path(of: item)
+        Thumbnailer(cache: layout.thumbnails).forget(source)
         let record = newRecord(.delete, item: item, source: source,
                                destination: source.removingLastComponent().appending(Self.asidePrefix + UUID().uuidString))
         try journal.write(record)

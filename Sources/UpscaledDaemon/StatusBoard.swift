@@ -20,6 +20,9 @@ public final class StatusBoard: Sendable {
     private let notifier: SystemdNotifier
     private let interval: Duration
     private let metrics: MetricsExporter?
+    /// Told every published snapshot (the page's live updates); empty with no page open.
+    private let observers = Mutex<[UInt64: @Sendable (StatusSnapshot) -> Void]>([:])
+    private let nextObserver = Atomic<UInt64>(0)
 
     public init(file: FilePath, notifier: SystemdNotifier, engine: String, target: String,
                 interval: Duration = .milliseconds(500), metrics: MetricsExporter? = nil) {
@@ -117,8 +120,20 @@ public final class StatusBoard: Sendable {
     /// network inbox the write may block.
     private static let writer = SerialWorker(name: "status-writer")
 
+    /// Calls `observer` with each snapshot published from now on, until `removeObserver`.
+    public func observe(_ observer: @escaping @Sendable (StatusSnapshot) -> Void) -> UInt64 {
+        let token = nextObserver.add(1, ordering: .relaxed).newValue
+        observers.withLock { $0[token] = observer }
+        return token
+    }
+
+    public func removeObserver(_ token: UInt64) {
+        _ = observers.withLock { $0.removeValue(forKey: token) }
+    }
+
     private func write(_ snapshot: StatusSnapshot) {
         notifier.status(snapshot.line)
+        for observer in observers.withLock({ Array($0.values) }) { observer(snapshot) }
         if let metrics {
             Gauge(label: "upscaled_queue_depth").record(snapshot.queued)
             Gauge(label: "upscaled_in_flight").record(snapshot.inFlight)

@@ -55,7 +55,9 @@ public struct HTTPProbe: Sendable {
         }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
+        // Until the server closes, or the body its Content-Length announces is complete (a
+        // server may keep the connection open despite `Connection: close`).
+        while !Self.complete(response) {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n <= 0 { break }
             response += buffer[..<n]
@@ -70,6 +72,11 @@ public struct HTTPProbe: Sendable {
 
     public func post(_ path: String, token: String?) throws -> Answer {
         try send("POST", path, headers: token.map { ["Authorization": "Bearer \($0)"] } ?? [:])
+    }
+
+    static func complete(_ bytes: [UInt8]) -> Bool {
+        guard let answer = try? parse(bytes), let length = answer.header("Content-Length").flatMap({ Int($0) }) else { return false }
+        return answer.body.count >= length
     }
 
     static func parse(_ bytes: [UInt8]) throws -> Answer {

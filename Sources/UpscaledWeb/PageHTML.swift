@@ -12,28 +12,28 @@ enum PageHTML {
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(e(title))</title><link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
         <body><header><a class="brand" href="/">Upscaled</a><nav><a href="/">Now</a><a href="/failed">Failed</a>\
-        <a href="/quarantine">Quarantine</a><a href="/api/status">API</a></nav></header><main>
+        <a href="/quarantine">Quarantine</a><a href="/jobs">History</a><a href="/api/status">API</a></nav></header><main>
         \(body)
         </main></body></html>
         """
     }
 
-    /// The "now" panel; `app.js` replaces it from the event stream (`/api/events`).
+    /// The "now" panel; `app.js` keeps it current from the event stream (`/api/events`),
+    /// setting each `data-k` field's text (never markup) from the snapshot.
     static func now(_ s: StatusSnapshot) -> String {
-        var rows = [("state", s.state.rawValue), ("watching", s.mode), ("engine", "\(s.engine) \(s.target)"),
-                    ("queued", "\(s.queued)"), ("in flight", "\(s.inFlight)"), ("done", "\(s.done)"),
-                    ("failed", "\(s.failed)"), ("quarantined", "\(s.quarantined)")]
-        if s.overflows > 0 { rows.append(("overflow rescans", "\(s.overflows)")) }
-        if let note = s.note { rows.append(("note", note)) }
-        if let error = s.lastError { rows.append(("last error", error)) }
+        var rows = [("state", "state", s.state.rawValue), ("watching", "mode", s.mode), ("engine", "engine", "\(s.engine) \(s.target)"),
+                    ("queued", "queued", "\(s.queued)"), ("in flight", "inFlight", "\(s.inFlight)"), ("done", "done", "\(s.done)"),
+                    ("failed", "failed", "\(s.failed)"), ("quarantined", "quarantined", "\(s.quarantined)")]
+        rows.append(("note", "note", s.note ?? ""))
+        rows.append(("last error", "lastError", s.lastError ?? ""))
         let jobs = (s.progress ?? []).map { job in
-            let percent = job.total > 0 ? 100 * job.done / job.total : 0
-            return "<li>\(e(job.file)) <progress max=\"\(job.total)\" value=\"\(job.done)\"></progress> \(job.done)/\(job.total) tiles (\(percent)%)</li>"
+            "<li>\(e(job.file)) <progress max=\"\(job.total)\" value=\"\(job.done)\"></progress> \(job.done)/\(job.total) tiles</li>"
         }.joined()
         return """
-            <section id="now" class="state-\(s.state.rawValue)"><h1>Now: <span class="badge">\(e(s.state.rawValue))</span></h1>
-            <dl>\(rows.map { "<dt>\(e($0.0))</dt><dd>\(e($0.1))</dd>" }.joined())</dl>\
-            \(jobs.isEmpty ? "" : "<h2>Working on</h2><ul class=\"jobs\">\(jobs)</ul>")<p class="updated">updated \(e(s.updatedAt))</p></section>
+            <section id="now" class="state-\(s.state.rawValue)"><h1>Now: <span class="badge" data-k="state">\(e(s.state.rawValue))</span> \
+            <span class="live" id="live" hidden>live</span></h1>
+            <dl>\(rows.map { "<dt>\(e($0.0))</dt><dd data-k=\"\($0.1)\">\(e($0.2))</dd>" }.joined())</dl>\
+            <ul class="jobs" id="progress">\(jobs)</ul><p class="updated">updated <span data-k="updatedAt">\(e(s.updatedAt))</span></p></section>
             """
     }
 
@@ -62,7 +62,7 @@ enum PageHTML {
             }.joined()
             let details = (item.details ?? [:]).sorted { $0.key < $1.key }.map { "<dt>\(e($0.key))</dt><dd>\(e($0.value))</dd>" }.joined()
             html += """
-                <li class="item" data-id="\(item.id)"><a class="thumb" href="\(item.file)"><img loading="lazy" alt="" src="\(item.file)"></a>\
+                <li class="item" data-id="\(item.id)"><a class="thumb" href="\(item.file)"><img loading="lazy" alt="" src="/api/\(kind)/\(item.id)/thumb"></a>\
                 <div class="what"><p class="name">\(e(item.name))</p><p class="reason">\(e(item.reason ?? "no reason was filed"))</p>\
                 <p class="meta">\(e(item.code ?? "")) · \(item.size) bytes · \(e(item.engine ?? "")) · \(e(item.filedAt ?? item.modified))</p>\
                 \(details.isEmpty ? "" : "<details><summary>details</summary><dl>\(details)</dl></details>")</div>\

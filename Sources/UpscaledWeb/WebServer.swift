@@ -69,7 +69,12 @@ public struct WebServer: Service {
             logger.notice("the page is at \(bound) (run `upscaled web` for a login link)")
         }
         do {
-            try await server.run()
+            // Open event streams end with the shutdown, or the server would wait for them forever.
+            try await withGracefulShutdownHandler {
+                try await server.run()
+            } onGracefulShutdown: {
+                site.streams.endAll()
+            }
         } catch {
             logger.error("""
                 the page cannot listen on \(config.listen) (web.listen): \(error); the daemon goes on without it. \

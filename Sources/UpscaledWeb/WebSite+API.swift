@@ -85,6 +85,12 @@ extension WebSite {
             router.get("/api/\(kind.rawValue)/:id/file") { request, context in
                 try await self.serveFile(kind, id: try context.parameters.require("id"), request: request)
             }
+            router.get("/api/\(kind.rawValue)/:id/thumb") { _, context in
+                let shelf = self.shelf(kind)
+                let id = try context.parameters.require("id")
+                guard let item = try await self.io({ shelf.item(id: id) }) else { throw Self.notOnShelf(kind) }
+                return try await self.serveThumbnail(shelf.path(of: item))
+            }
             router.post("/api/\(kind.rawValue)/:id/:action") { _, context in
                 let (outcome, status) = try await self.act(kind, id: try context.parameters.require("id"),
                                                            action: try context.parameters.require("action"))

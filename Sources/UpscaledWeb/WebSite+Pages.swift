@@ -14,7 +14,10 @@ extension WebSite {
         router.get("/") { request, _ in
             let failed = try await self.page(.failed, ShelfQuery(limit: 10))
             let quarantine = try await self.page(.quarantine, ShelfQuery(limit: 10))
+            let recent = self.parts.history.recent(offset: 0, limit: 12, outcome: .done)
+            let jobs = JobsPageJSON(total: recent.total, offset: 0, limit: 12, items: recent.entries.map(JobJSON.init))
             let body = Self.notice(for: request.uri) + PageHTML.now(self.parts.status.snapshot)
+                + PageHTML.recent(jobs, full: false, query: ShelfQuery(limit: 12), outcome: "done")
                 + PageHTML.shelf(failed, query: ShelfQuery(limit: 10), full: false)
                 + PageHTML.shelf(quarantine, query: ShelfQuery(limit: 10), full: false)
             return WebSite.html(PageHTML.document(title: "Upscaled", body: body))
@@ -25,6 +28,18 @@ extension WebSite {
                 let body = Self.notice(for: request.uri) + PageHTML.shelf(try await self.page(kind, query), query: query, full: true)
                 return WebSite.html(PageHTML.document(title: "Upscaled: \(kind.rawValue)", body: body))
             }
+        }
+        router.get("/jobs") { request, _ in
+            let query = try ShelfQuery(request.uri)
+            let outcome = request.uri.queryParameters["outcome"].flatMap { HistoryEntry.Outcome(rawValue: String($0)) }
+            let found = self.parts.history.recent(offset: query.offset, limit: query.limit, outcome: outcome, text: query.text)
+            let page = JobsPageJSON(total: found.total, offset: query.offset, limit: query.limit, items: found.entries.map(JobJSON.init))
+            return WebSite.html(PageHTML.document(title: "Upscaled: history",
+                                                  body: PageHTML.recent(page, full: true, query: query, outcome: outcome?.rawValue)))
+        }
+        router.get("/jobs/:id") { _, context in
+            let job = JobJSON(try self.job(context))
+            return WebSite.html(PageHTML.document(title: "Upscaled: \(job.file)", body: PageHTML.job(job)))
         }
         // The page's buttons: the same actions as the API, answered with a way back.
         router.post("/act/:kind/:id/:action") { _, context in

@@ -9,6 +9,7 @@ import Synchronization
 import SystemPackage
 import UpscaledCore
 import UpscaledDaemon
+import UpscaledEngines
 import UpscaledLinux
 
 /// The routes of the page and its API, and what they share: the daemon's parts, the token,
@@ -18,6 +19,8 @@ final class WebSite: Sendable {
     let parts: DaemonParts
     let token: WebToken
     let logins: LoginCodes
+    let thumbnails: Thumbnailer
+    let streams = EventStreams()
     /// Known once the server listens (the port may have been 0).
     private let policy = Mutex<WebAccessPolicy?>(nil)
 
@@ -25,6 +28,7 @@ final class WebSite: Sendable {
         self.parts = parts
         self.token = token
         self.logins = logins
+        thumbnails = Thumbnailer(cache: parts.layout.thumbnails)
     }
 
     func accept(port: Int) {
@@ -39,6 +43,7 @@ final class WebSite: Sendable {
         router.add(middleware: AccessMiddleware(site: self))
         addPages(to: router)
         addAPI(to: router)
+        addJobs(to: router)
         return router
     }
 
@@ -105,7 +110,7 @@ struct AccessMiddleware: RouterMiddleware {
         }
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
         if response.headers[.contentSecurityPolicy] == nil {
             response.headers[.contentSecurityPolicy] = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
                 + "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

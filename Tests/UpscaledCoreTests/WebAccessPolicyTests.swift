@@ -52,6 +52,8 @@ import UpscaledCore
         #expect(post("null", nil) == .crossSite)
         #expect(post(nil, "cross-site") == .crossSite)
         #expect(post(nil, nil) == .crossSite)
+        #expect(post("null", "same-origin") == .allow(.cookie))               // Chromium with no-referrer
+        #expect(post("http://127.0.0.1:8754", "cross-site") == .crossSite)    // the browser's word wins
         // A script with the bearer token needs no Origin; a browser cannot send one cross-site.
         #expect(policy.verdict(request("POST", bearer: "secret-token-0123456789")) == .allow(.bearer))
         #expect(policy.verdict(request("POST", origin: "http://evil.example", bearer: "secret-token-0123456789")) == .crossSite)

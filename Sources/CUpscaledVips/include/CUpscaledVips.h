@@ -49,6 +49,8 @@ int upscaled_vips_save_buffer(VipsImage *_Nonnull in, const char *_Nonnull suffi
 int upscaled_vips_resize_to(VipsImage *_Nonnull in, VipsImage *_Nullable *_Nonnull out, int width, int height);
 /** Any format libvips knows, chosen by `suffix` (".tif", ".gif", …); for tests and tools. */
 int upscaled_vips_save_file(VipsImage *_Nonnull in, const char *_Nonnull path);
+/** At most size x size, from the file at path, made with shrink-on-load; never enlarged. */
+int upscaled_vips_thumbnail(const char *_Nonnull path, int size, VipsImage *_Nullable *_Nonnull out);
 
 /** The length of a blob field, 0 when absent. */
 size_t upscaled_vips_blob_length(VipsImage *_Nonnull image, const char *_Nonnull name);

@@ -2,8 +2,9 @@ import SystemPackage
 
 /// How one job ended, from the pipeline's point of view.
 public enum JobOutcome: Sendable, Equatable {
-    /// The result is durable in the outbox; the original is archived or deleted.
-    case done(output: FilePath)
+    /// The result is durable in the outbox; the original is archived or deleted. `finished`:
+    /// sizes and where the original went (the job history's), when known.
+    case done(output: FilePath, finished: FinishedJob? = nil)
     /// The original is in `failed/` with a sidecar.
     case failed(code: FailureCode, reason: String)
     /// The original is in `quarantine/` with a sidecar.

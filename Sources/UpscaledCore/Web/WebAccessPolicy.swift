@@ -88,11 +88,13 @@ public struct WebAccessPolicy: Sendable {
     /// A browser's cross-site form or fetch carries its own `Origin` (or `Sec-Fetch-Site`); a
     /// bearer token cannot be sent cross-site without a CORS preflight, which is never granted.
     func sameOrigin(_ request: Request, credential: Credential) -> Bool {
+        // A browser's own word first: no page can set Sec-Fetch-Site, and some requests carry
+        // `Origin: null` (a privacy setting) though they come from the page itself.
+        if let site = request.fetchSite { return site == "same-origin" }
         if let origin = request.origin {
             guard let host = request.host else { return false }
             return origin == "http://\(host)" || origin == "https://\(host)"
         }
-        if let site = request.fetchSite { return site == "same-origin" }
         return credential == .bearer
     }
 
