@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "UpscaledWeb",
             dependencies: [
-                "UpscaledCore", "UpscaledLinux", "UpscaledDaemon",
+                "UpscaledCore", "UpscaledLinux", "UpscaledDaemon", "UpscaledEngines",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
