@@ -30,6 +30,10 @@ public final class JobHistory: Sendable {
         self.capacity = max(2, capacity)
         let older = Self.read(folder.appending("history.1.jsonl"))
         let newer = Self.read(folder.appending("history.jsonl"))
+        // A line a crash cut short is ended, so the next entry starts a line of its own.
+        if let last = try? FileOperations.readAll(folder.appending("history.jsonl"), limit: 64 << 20).last, last != 0x0A {
+            Self.append([0x0A], to: folder.appending("history.jsonl"))
+        }
         state.withLock {
             $0.entries = Array((older + newer).suffix(self.capacity))
             $0.linesInCurrent = newer.count
