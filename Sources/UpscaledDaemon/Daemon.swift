@@ -146,6 +146,7 @@ public enum Daemon {
                 if newConfig.workers != config.workers { notes.append("workers") }
                 if newConfig.engine != config.engine { notes.append("engine") }
                 if newConfig.hostID != config.hostID { notes.append("host_id") }
+                if newConfig.web != config.web { notes.append("[web]") }
                 return notes.isEmpty ? nil : "changes to \(notes.joined(separator: ", ")) take effect after a restart"
             }
             services += [PipelineService(pipeline: pipeline) as any Service, inboxService, reload].map {

@@ -59,8 +59,14 @@ extension JobRunner {
         report.takenOver.append(owner)
         replay(ReplayedState(owner: owner, journal: JobJournal(directory: folder.appending("journal")),
                              claims: folder.appending("claims"), resumeGenerations: false), report: &report)
-        // What is left is no one's work: its heartbeat, status, lock, then the emptied folders.
-        for file in ["heartbeat", "status.json", "lock"] { try? FileOperations.removeIfPresent(folder.appending(file)) }
+        // What is left is no one's work: its heartbeat, status, lock, its job history and
+        // unspent login codes (the page of a dead host is gone with it), then the emptied folders.
+        for file in ["heartbeat", "status.json", "lock", "history.jsonl", "history.1.jsonl"] {
+            try? FileOperations.removeIfPresent(folder.appending(file))
+        }
+        let logins = folder.appending("web-logins")
+        for entry in (try? FileOperations.listDirectory(logins)) ?? [] { try? FileOperations.removeIfPresent(logins.appending(entry.name)) }
+        _ = rmdir(logins.string)
         for directory in [folder.appending("journal"), folder.appending("claims"), nested, folder] {
             if rmdir(directory.string) != 0 && errno != ENOENT {
                 report.problems.append("the taken-over folder \(folder.display) still holds files (\(directory.display)); "

@@ -49,7 +49,9 @@ public final class WebDriver: @unchecked Sendable {
     deinit {
         if !session.isEmpty { _ = try? command("DELETE", "/session/\(session)", nil) }
         // Not waited for: chromium's children may hold copies of its descriptors (see DaemonProcess).
-        if let driver, driver.isRunning { kill(driver.processIdentifier, SIGTERM) }
+        // Chromium has closed with the session; chromedriver itself does not stop on SIGTERM
+        // while it has a client connection open.
+        if let driver { kill(driver.processIdentifier, SIGKILL) }
     }
 
     /// Sends one WebDriver command; its `value`.

@@ -64,7 +64,8 @@ public struct WebServer: Service {
         } onServerRunning: { channel in
             let bound = Self.describe(channel.localAddress, listen: config.listen)
             site.accept(port: channel.localAddress?.port ?? 0)
-            if case .unix(let path) = config.listen { chmod(path, 0o600) }
+            // The owner and its group (a reverse proxy's user added to it); never everyone.
+            if case .unix(let path) = config.listen { chmod(path, 0o660) }
             status.set(web: bound)
             logger.notice("the page is at \(bound) (run `upscaled web` for a login link)")
         }
