@@ -7,6 +7,13 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/vfs.h>
 
@@ -35,3 +42,35 @@ int upscaled_name_current_thread(const char *name) {
 }
 
 void upscaled_release_free_memory(void) { malloc_trim(0); }
+
+int upscaled_lower_current_thread_priority(int nice_value) {
+    // Linux's nice is per thread: PRIO_PROCESS with a thread id sets only that thread's.
+    return setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), nice_value);
+}
+
+int upscaled_spawn_with_socket(const char *path, char *const argv[], int *channel, pid_t *pid) {
+    // One stream socket for both directions (send with MSG_NOSIGNAL: no SIGPIPE if the child
+    // is gone); the child's stdin and stdout are its end, its stderr /dev/null, no signal
+    // blocked (the daemon blocks its three in every thread).
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return errno;
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attributes);
+    posix_spawn_file_actions_adddup2(&actions, pair[1], 0);
+    posix_spawn_file_actions_adddup2(&actions, pair[1], 1);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+    extern char **environ;
+    int result = posix_spawn(pid, path, &actions, &attributes, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    close(pair[1]);
+    if (result != 0) { close(pair[0]); return result; }
+    *channel = pair[0];
+    return 0;
+}

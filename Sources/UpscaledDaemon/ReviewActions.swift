@@ -62,17 +62,28 @@ public struct ReviewActions: Sendable {
     /// Hidden names of files being deleted, beside their folder's other files.
     static let asidePrefix = ".upscaled-deleting-"
 
+    /// The hidden name a moving file's sidecar waits under (`finish` knows it from the record):
+    /// set aside before the file leaves, so a file put back into the inbox that fails again at
+    /// once is filed under its own name, not beside its old reason as "name (1)".
+    static func asideSidecar(_ folder: FilePath, record: String) -> FilePath {
+        folder.appending(".upscaled-reviewing-\(record).json")
+    }
+
     private func move(_ item: ReviewShelf.Item, on shelf: ReviewShelf, action: ReviewStep.Action, into directory: FilePath,
                       name: FilePath.Component, numbered: Bool) throws(SystemCallError) -> Outcome {
         let source = shelf.path(of: item)
+        let folder = source.removingLastComponent()
         let record = newRecord(action, item: item, source: source, destination: directory.appending(name))
         try journal.write(record)
+        let sidecar = folder.appending(OutputNaming.sidecar(for: source.lastComponent!))
+        let aside = Self.asideSidecar(folder, record: record.id)
         var placed: FilePath?
         do {
             guard let status = try FileOperations.statusIfPresent(source), status.inode == item.inode, status.kind == .regular else {
                 try journal.remove(record.id)
                 return .gone
             }
+            if try FileOperations.statusIfPresent(sidecar) != nil { try FileOperations.replace(sidecar, to: aside) }
             try FileOperations.makeDirectories(directory)
             for candidate in OutputNaming.candidates(for: name, newExtension: nil, limit: numbered ? OutputNaming.maximumAttempts : 1) {
                 if try FileOperations.renameNoReplace(source, to: directory.appending(candidate)) {
@@ -81,12 +92,12 @@ public struct ReviewActions: Sendable {
                 }
             }
         } catch where error.errno == .noSuchFileOrDirectory {
-            try journal.remove(record.id)
-            return .gone
+            placed = nil
         }
         guard let placed else {
-            try journal.remove(record.id)
-            return .occupied(layout.rootRelative(directory.appending(name)))
+            // Nothing moved (the file gone, or its place taken): its reason goes back beside it.
+            _ = try finish(record, step: record.review!)
+            return try FileOperations.statusIfPresent(source) == nil ? .gone : .occupied(layout.rootRelative(directory.appending(name)))
         }
         try FileOperations.syncDirectory(directory)
         _ = try finish(record, step: record.review!)
@@ -133,10 +144,23 @@ public struct ReviewActions: Sendable {
             }
             try FileOperations.syncDirectory(folder)
         }
-        // The reason stays while a file of that name is there (the listed one, or a new one).
-        if try FileOperations.statusIfPresent(source) == nil {
-            try FileOperations.removeIfPresent(folder.appending(OutputNaming.sidecar(for: name)))
-            try FileOperations.syncDirectory(folder)
+        let sidecar = folder.appending(OutputNaming.sidecar(for: name))
+        if step.action == .delete {
+            // The reason stays while a file of that name is there (the listed one, or a new one).
+            if try FileOperations.statusIfPresent(source) == nil {
+                try FileOperations.removeIfPresent(sidecar)
+                try FileOperations.syncDirectory(folder)
+            }
+        } else {
+            // A retry or release: the reason set aside goes back if the file is still here, else goes.
+            let aside = Self.asideSidecar(folder, record: record.id)
+            if try FileOperations.statusIfPresent(aside) != nil {
+                let stayed = try FileOperations.statusIfPresent(source).map { $0.inode == step.inode } ?? false
+                var restored = false
+                if stayed { restored = try FileOperations.renameNoReplace(aside, to: sidecar) }
+                if !restored { try FileOperations.removeIfPresent(aside) }
+                try FileOperations.syncDirectory(folder)
+            }
         }
         try journal.remove(record.id)
         return outcome

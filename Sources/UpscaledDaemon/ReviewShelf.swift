@@ -42,10 +42,36 @@ public struct ReviewShelf: Sendable {
 
     /// Every file, newest first (then by name), found by walking the folder without following
     /// a symlink; sidecars, hidden temps and the engine's kept answers (`.blurred.`) are not items.
-    public func items() -> [Item] {
+    public func items() -> [Item] { listing().items }
+
+    /// The items, and the change times of every folder walked: while none of those folders has
+    /// changed (an entry added, removed or renamed changes its folder's mtime), the listing
+    /// still holds (`isCurrent`), so a page of 10,000 files is not walked again per request.
+    public struct Listing: Sendable {
+        public var items: [Item]
+        var folders: [(path: FilePath, modified: Int64)]
+    }
+
+    public func listing() -> Listing {
         var found: [Item] = []
-        walk(FilePath(""), depth: 0, into: &found)
-        return found.sorted { $0.modified != $1.modified ? $0.modified > $1.modified : $0.relative.bytes.lexicographicallyPrecedes($1.relative.bytes) }
+        var folders: [(path: FilePath, modified: Int64)] = []
+        walk(FilePath(""), depth: 0, into: &found, folders: &folders)
+        // Newest first; the same second by name (bytes compared once, not per comparison).
+        let keyed = found.map { ($0, $0.relative.bytes) }.sorted { a, b in
+            a.0.modified != b.0.modified ? a.0.modified > b.0.modified : a.1.lexicographicallyPrecedes(b.1)
+        }
+        return Listing(items: keyed.map(\.0), folders: folders)
+    }
+
+    /// Whether no folder of `listing` has changed since it was made (one stat per folder).
+    public func isCurrent(_ listing: Listing) -> Bool {
+        !listing.folders.isEmpty && listing.folders.allSatisfy { Self.modified($0.path) == $0.modified }
+    }
+
+    static func modified(_ path: FilePath) -> Int64? {
+        var info = stat()
+        guard lstat(path.string, &info) == 0 else { return nil }
+        return Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
     }
 
     /// The item with `id`, looked up afresh (nil: gone, replaced, or never ours).
@@ -57,9 +83,11 @@ public struct ReviewShelf: Sendable {
     /// Folders nested deeper than this are not listed (a loop of bind mounts cannot trap us).
     static let maximumDepth = 32
 
-    private func walk(_ relative: FilePath, depth: Int, into found: inout [Item]) {
+    private func walk(_ relative: FilePath, depth: Int, into found: inout [Item], folders: inout [(path: FilePath, modified: Int64)]) {
         let directory = relative.isEmpty ? folder : folder.appending(relative.components)
-        guard let entries = try? FileOperations.listDirectory(directory) else { return }
+        // Its mtime before its entries: a change while it is read makes the listing stale, not wrong.
+        guard let modified = Self.modified(directory), let entries = try? FileOperations.listDirectory(directory) else { return }
+        folders.append((directory, modified))
         let names = Set(entries.map(\.name.string))
         for entry in entries where !entry.name.string.hasPrefix(".") {
             let path = relative.isEmpty ? FilePath(root: nil, [entry.name]) : relative.appending(entry.name)
@@ -67,7 +95,7 @@ public struct ReviewShelf: Sendable {
             guard lstat(directory.appending(entry.name).string, &info) == 0 else { continue }
             switch info.st_mode & S_IFMT {
             case S_IFDIR where depth < Self.maximumDepth:
-                walk(path, depth: depth + 1, into: &found)
+                walk(path, depth: depth + 1, into: &found, folders: &folders)
             case S_IFREG:
                 let name = entry.name.string
                 if name.hasSuffix(".json"), names.contains(String(name.dropLast(5))) { continue }

@@ -9,6 +9,7 @@ import Synchronization
 import SystemPackage
 import UpscaledCore
 import UpscaledDaemon
+import UpscaledEngines
 import UpscaledLinux
 
 /// The page and its API, run as one more service of the daemon's group (`web.listen`).
@@ -45,12 +46,21 @@ public struct WebServer: Service {
             Self.removeStaleSocket(FilePath(path))
             address = .unixDomainSocket(path: path)
         }
-        let site = WebSite(parts: parts, token: token, logins: LoginCodes(layout: parts.layout))
+        // The page's blocking work on one thread of its own, at a lower priority, like its loop.
+        let files = NIOThreadPool(numberOfThreads: 1)
+        files.start()
+        defer { files.shutdownGracefully { _ in } }
+        _ = try? await files.runIfActive {
+            nameCurrentThread("upscaled-web-io")
+            lowerCurrentThreadPriority()
+        }
+        let executor = WebExecutor()
+        let site = WebSite(parts: parts, token: token, logins: LoginCodes(layout: parts.layout), files: files)
         let responder = site.router().buildResponder()
         let status = parts.status
         let server = try HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(75))).buildServer(
             configuration: ServerConfiguration(address: address),
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            eventLoopGroup: executor.group,
             logger: logger
         ) { request, writer, channel in
             let context = BasicRequestContext(source: .init(channel: channel, logger: logger))
@@ -71,10 +81,12 @@ public struct WebServer: Service {
         }
         do {
             // Open event streams end with the shutdown, or the server would wait for them forever.
-            try await withGracefulShutdownHandler {
-                try await server.run()
-            } onGracefulShutdown: {
-                site.streams.endAll()
+            try await withTaskExecutorPreference(executor) {
+                try await withGracefulShutdownHandler {
+                    try await server.run()
+                } onGracefulShutdown: {
+                    site.streams.endAll()
+                }
             }
         } catch {
             logger.error("""
@@ -82,10 +94,13 @@ public struct WebServer: Service {
                 Choose another address, or "off", in [web] of config.toml
                 """)
             status.set(web: nil)
+            await executor.shutdown()
             try? await gracefulShutdown()
             return
         }
         status.set(web: nil)
+        await site.thumbnails.stopHelper()
+        await executor.shutdown()
     }
 
     static func describe(_ address: SocketAddress?, listen: WebConfig.Listen) -> String {

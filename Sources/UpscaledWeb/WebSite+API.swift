@@ -88,7 +88,7 @@ extension WebSite {
             router.get("/api/\(kind.rawValue)/:id/thumb") { _, context in
                 let shelf = self.shelf(kind)
                 let id = try context.parameters.require("id")
-                guard let item = try await self.io({ shelf.item(id: id) }) else { throw Self.notOnShelf(kind) }
+                guard let item = try await self.io({ self.item(shelf, id: id) }) else { throw Self.notOnShelf(kind) }
                 return try await self.serveThumbnail(shelf.path(of: item))
             }
             router.post("/api/\(kind.rawValue)/:id/:action") { _, context in
@@ -106,7 +106,7 @@ extension WebSite {
     func page(_ kind: ReviewShelf.Kind, _ query: ShelfQuery) async throws -> ShelfPageJSON {
         let shelf = self.shelf(kind)
         return try await io {
-            var items = shelf.items()
+            var items = self.items(shelf)
             if !query.text.isEmpty { items = items.filter { $0.relative.display.lowercased().contains(query.text) } }
             let slice = items.dropFirst(query.offset).prefix(query.limit)
             return ShelfPageJSON(folder: kind.rawValue, total: items.count, offset: query.offset, limit: query.limit,
@@ -116,7 +116,7 @@ extension WebSite {
 
     func describe(_ kind: ReviewShelf.Kind, id: String) async throws -> ShelfItemJSON? {
         let shelf = self.shelf(kind)
-        return try await io { shelf.item(id: id).map { Self.describe($0, on: shelf) } }
+        return try await io { self.item(shelf, id: id).map { Self.describe($0, on: shelf) } }
     }
 
     static func describe(_ item: ReviewShelf.Item, on shelf: ReviewShelf) -> ShelfItemJSON {

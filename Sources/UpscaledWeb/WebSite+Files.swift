@@ -14,7 +14,7 @@ extension WebSite {
     /// The bytes of the file `id` on a shelf.
     func serveFile(_ kind: ReviewShelf.Kind, id: String, request: Request) async throws -> Response {
         let shelf = self.shelf(kind)
-        guard let item = try await io({ shelf.item(id: id) }) else { throw Self.notOnShelf(kind) }
+        guard let item = try await io({ self.item(shelf, id: id) }) else { throw Self.notOnShelf(kind) }
         return try await stream(shelf.path(of: item), inode: item.inode, request: request) ?? { throw Self.notOnShelf(kind) }()
     }
 
@@ -59,7 +59,7 @@ extension WebSite {
             headers[.contentLength] = "\(found.size)"
             return Response(status: .ok, headers: headers)
         }
-        let io = parts.io
+        let io = files
         let size = found.size
         let expected = found.inode
         return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: Int(size)) { writer in

@@ -14,21 +14,27 @@ import UpscaledLinux
 
 /// The routes of the page and its API, and what they share: the daemon's parts, the token,
 /// the login codes. Every route is behind `AccessMiddleware`; every file is found by an id
-/// (`ReviewShelf`), every blocking call runs on the daemon's I/O threads.
+/// (`ReviewShelf`), every blocking call runs on the page's own I/O threads.
 final class WebSite: Sendable {
     let parts: DaemonParts
     let token: WebToken
     let logins: LoginCodes
     let thumbnails: Thumbnailer
     let streams = EventStreams()
+    /// The page's own I/O threads: its listings, moves and reads never queue in front of the
+    /// pipeline's claims on the daemon's I/O pool, however many clients there are.
+    let files: NIOThreadPool
     /// Known once the server listens (the port may have been 0).
     private let policy = Mutex<WebAccessPolicy?>(nil)
 
-    init(parts: DaemonParts, token: WebToken, logins: LoginCodes) {
+    init(parts: DaemonParts, token: WebToken, logins: LoginCodes, files: NIOThreadPool) {
         self.parts = parts
+        self.files = files
         self.token = token
         self.logins = logins
-        thumbnails = Thumbnailer(cache: parts.layout.thumbnails)
+        // Previews are made by this very executable, run as `upscaled thumbnail-helper`.
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map { FilePath($0) }
+        thumbnails = Thumbnailer(cache: parts.layout.thumbnails, helper: executable)
     }
 
     func accept(port: Int) {
@@ -47,12 +53,29 @@ final class WebSite: Sendable {
         return router
     }
 
-    /// Runs blocking file work on the daemon's I/O threads.
+    /// Runs blocking file work on the page's I/O threads.
     func io<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await parts.io.runIfActive(work)
+        try await files.runIfActive(work)
     }
 
     func shelf(_ kind: ReviewShelf.Kind) -> ReviewShelf { ReviewShelf(kind, layout: parts.layout) }
+
+    /// The last listing of each shelf, reused while its folders are unchanged.
+    private let listings = Mutex<[ReviewShelf.Kind: ReviewShelf.Listing]>([:])
+
+    /// A shelf's items, from the last listing while it is current. Blocking: on `io`. Actions
+    /// look their file up afresh (`ReviewShelf.item`); serving a file checks its inode anyway.
+    func items(_ shelf: ReviewShelf) -> [ReviewShelf.Item] {
+        if let cached = listings.withLock({ $0[shelf.kind] }), shelf.isCurrent(cached) { return cached.items }
+        let fresh = shelf.listing()
+        listings.withLock { $0[shelf.kind] = fresh }
+        return fresh.items
+    }
+
+    /// The item with `id` on a shelf, from the current listing.
+    func item(_ shelf: ReviewShelf, id: String) -> ReviewShelf.Item? {
+        items(shelf).first { $0.id == id }
+    }
 
     // MARK: answers
 

@@ -11,7 +11,7 @@ struct Upscaled: AsyncParsableCommand {
             Configuration: $XDG_CONFIG_HOME/upscaled/config.toml, or --config; flags win over the file.
             """,
         version: UpscaledVersion.string,
-        subcommands: [Run.self, UpscaleOne.self, Status.self, Web.self],
+        subcommands: [Run.self, UpscaleOne.self, Status.self, Web.self, ThumbnailHelper.self],
         defaultSubcommand: Run.self)
 }
 

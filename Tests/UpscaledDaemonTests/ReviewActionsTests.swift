@@ -126,25 +126,32 @@ import UpscaledTestSupport
         #expect(listFiles(rig.layout.journal, includeHidden: true).isEmpty)
     }
 
-    /// A crash after a retry's rename, before its sidecar went: the start removes the reason
-    /// (its file has left) and the file is processed once.
-    @Test func aRetryInterruptedByACrashLeavesNoOrphanReason() async throws {
+    /// A retry sets the reason aside, moves the file, then removes the reason. A crash after the
+    /// move: the start removes the reason set aside and the file is processed once. A crash
+    /// before it: the reason goes back beside its file.
+    @Test func aRetryInterruptedByACrashLeavesNoOrphanReasonAndLosesNoReason() async throws {
         let rig = try await PipelineRig(crashed: { layout in
-            try Self.file("c.jpg", in: layout.failed)
-            let moved = layout.inbox.appending("c.jpg")
-            try FileOperations.replace(layout.failed.appending("c.jpg"), to: moved)
-            var record = JournalRecord(id: "review-c", state: .reviewing, relativePathBase64: Data("c.jpg".utf8).base64EncodedString(),
-                                       relativePath: "c.jpg", claimName: "", createdAt: "2026-12-04T00:00:00Z")
-            record.review = ReviewStep(action: .retry, sourceBase64: Data("failed/c.jpg".utf8).base64EncodedString(),
-                                       destinationBase64: Data("inbox/c.jpg".utf8).base64EncodedString(), inode: self.inode(moved))
-            try writeFile(layout.journal.appending("\(record.id).json"), Array(try JSONEncoder().encode(record)))
+            for (name, moved) in [("c.jpg", true), ("d.jpg", false)] {
+                try Self.file(name, in: layout.failed)
+                let id = "review-\(name)"
+                try FileOperations.replace(layout.failed.appending("\(name).json"),
+                                           to: layout.failed.appending(".upscaled-reviewing-\(id).json"))
+                let inode = self.inode(layout.failed.appending(name))
+                if moved { try FileOperations.replace(layout.failed.appending(name), to: layout.inbox.appending(name)) }
+                var record = JournalRecord(id: id, state: .reviewing, relativePathBase64: Data(name.utf8).base64EncodedString(),
+                                           relativePath: name, claimName: "", createdAt: "2026-12-04T00:00:00Z")
+                record.review = ReviewStep(action: .retry, sourceBase64: Data("failed/\(name)".utf8).base64EncodedString(),
+                                           destinationBase64: Data("inbox/\(name)".utf8).base64EncodedString(), inode: inode)
+                try writeFile(layout.journal.appending("\(record.id).json"), Array(try JSONEncoder().encode(record)))
+            }
         })
-        #expect(rig.recovery.finished == 1 && rig.recovery.problems.isEmpty)
-        #expect(rig.everything == ["inbox/c.jpg"])
+        #expect(rig.recovery.finished == 2 && rig.recovery.problems.isEmpty)
+        #expect(rig.everything == ["failed/d.jpg", "failed/d.jpg.json", "inbox/c.jpg"])
         await rig.pipeline.scan(reason: "start-up scan")
         #expect(await eventually(timeout: PipelineRig.patience) { exists(rig.layout.archive.appending("c.jpg")) })
         await rig.stop()
-        #expect(rig.everything == ["archive/c.jpg", "outbox/c.png"])
+        #expect(rig.everything == ["archive/c.jpg", "failed/d.jpg", "failed/d.jpg.json", "outbox/c.png"])
+        #expect(listFiles(rig.layout.failed, includeHidden: true) == ["d.jpg", "d.jpg.json"])
     }
 
     @Test func aSidecarPathThatLeavesTheInboxIsNotFollowed() {

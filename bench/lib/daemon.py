@@ -72,8 +72,10 @@ class Daemon:
     def __init__(self, ctx, root, extra=(), workers=None, config=None, host_id=HOST_ID):
         self.ctx, self.root, self.host_id = ctx, root, host_id
         self.workers = workers or ctx.workers
+        # The page only where a section asks for it (`--web-listen` in extra): many daemons run.
+        web = [] if "--web-listen" in extra else ["--web-listen", "off"]
         self.cmd = [ctx.binary, "run", "--root", root, "--config", config or ctx.config, "--workers", str(self.workers),
-                    "--host-id", host_id, *extra]
+                    "--host-id", host_id, *web, *extra]
         self.proc = None
         # Beside the root, one log and one notify socket per daemon (several may share the root).
         self.base = root if host_id == HOST_ID else f"{root}.{host_id}"
@@ -203,3 +205,18 @@ def account(root, names, allow_inbox=True, hosts=(HOST_ID,)):
                      + (f" (+{len(problems) - 8} more)" if len(problems) > 8 else ""))
     counts["outbox"] = outputs
     return counts
+
+
+def page_address(root, host=HOST_ID, timeout=30):
+    """Where the daemon's page listens (`web` in its status file), or None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(host_state(root, "status.json", host=host)) as f:
+                address = json.load(f).get("web")
+            if address:
+                return address
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    return None

@@ -5,7 +5,7 @@ import subprocess
 import time
 
 from .common import Broken, loadavg, log
-from .daemon import Daemon, proc_snapshot, status_kib
+from .daemon import Daemon, page_address, proc_snapshot, status_kib
 
 
 IDLE_PHOTOS = ["astronaut.png", "coffee.png", "chelsea.png"]
@@ -16,7 +16,8 @@ def idle_start(ctx):
     """The default engine (ai), idle after real work: a few AI jobs first, so ncnn's OpenMP workers,
     libvips' threads and the engine's own threads have all run; then the count starts."""
     root = ctx.fresh("idle")
-    d = Daemon(ctx, root, config=ctx.default_config).start()
+    # With its page listening (on a free port) and no client connected: it must cost nothing either.
+    d = Daemon(ctx, root, ["--web-listen", "127.0.0.1:0"], config=ctx.default_config).start()
     ref_dir = ctx.fresh("idle-inotifywait")
     ref = subprocess.Popen(["inotifywait", "-m", "-q", "-e", "close_write,moved_to", ref_dir],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -35,6 +36,9 @@ def idle_start(ctx):
             raise Broken(f"the idle daemon did not finish its {len(photos)} AI jobs: {d.tail()}")
         time.sleep(0.2)
     ctx.idle_jobs = len(photos)
+    ctx.idle_page = page_address(root)
+    if not ctx.idle_page:
+        raise Broken(f"the idle daemon's page does not listen: {d.tail()}")
     # Transients after the jobs (the last status write, libvips' spare threads retiring).
     time.sleep(ctx.p["idle_settle_s"])
     state = dict(daemon=d, ref=ref, t0=time.monotonic(), load0=loadavg(),

@@ -4,6 +4,8 @@
 #ifndef CUPSCALED_LINUX_H
 #define CUPSCALED_LINUX_H
 
+#include <sys/types.h>
+
 /** Returns the heap's free pages to the system (malloc_trim): after a job's large tiles, an
  *  idle daemon should not keep hundreds of MB resident. */
 void upscaled_release_free_memory(void);
@@ -19,5 +21,10 @@ int upscaled_eventfd(void);
 /** Names the calling thread (pthread_setname_np, which Swift's Glibc module hides); at most
  *  15 bytes are kept. Returns 0 or an errno value. */
 int upscaled_name_current_thread(const char *_Nonnull name);
+/** Gives the calling thread (only it) this nice value (0..19; higher yields more). */
+int upscaled_lower_current_thread_priority(int nice_value);
+/** Starts path with argv; its stdin and stdout are one end of a stream socket, the other end is
+ *  *channel (close-on-exec). 0, or an errno. */
+int upscaled_spawn_with_socket(const char *_Nonnull path, char *_Nullable const *_Nonnull argv, int *_Nonnull channel, pid_t *_Nonnull pid);
 
 #endif

@@ -57,6 +57,18 @@ def report(ctx):
         with open(cluster_notes) as f:
             w(f.read().rstrip())
         w("")
+    web_notes = os.path.join(REPO, "bench", "web.md")          # the web section of the last run that had it
+    if "web" in R:
+        lines = []
+        resources.web(ctx, lines.append)
+        L.extend(lines)
+        if not smoke:
+            with open(web_notes, "w") as f:
+                f.write("\n".join(lines).rstrip() + "\n")
+    elif not smoke and os.path.exists(web_notes):
+        with open(web_notes) as f:
+            w(f.read().rstrip())
+        w("")
     resources.memory(ctx, w)
     resources.queue(ctx, w)
     resources.idle(ctx, w)
