@@ -61,6 +61,9 @@ int upscaled_spawn_with_socket(const char *path, char *const argv[], int *channe
     posix_spawn_file_actions_adddup2(&actions, pair[1], 0);
     posix_spawn_file_actions_adddup2(&actions, pair[1], 1);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    // Nothing else: a descriptor the daemon inherited without close-on-exec (a supervisor's
+    // pipe, a test harness's socket) must not be held open by the helper after the daemon exits.
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     sigset_t none;
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&attributes, &none);

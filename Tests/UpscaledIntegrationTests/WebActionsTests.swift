@@ -96,4 +96,39 @@ import UpscaledTestSupport
         #expect(try again.probe.get("/api/jobs/\(id)", token: again.token).status == 200)
         #expect(await h.stop() == 0)
     }
+
+    /// Previews are made in a helper process: it holds none of the daemon's descriptors, and it
+    /// leaves when the daemon does, even when the daemon is killed.
+    @Test func thePreviewHelperLeavesWithTheDaemonEvenAKilledOne() async throws {
+        let h = try DaemonHarness()
+        let page = try await h.startWithPage()
+        try h.drop("coins.png") { try FileManager.default.copyItem(atPath: try RealImages.path("coins.png").string, toPath: $0.string) }
+        var id = ""
+        #expect(await eventually {
+            let jobs = ((try? page.probe.get("/api/jobs", token: page.token))?.json as? [String: Any])?["items"] as? [[String: Any]]
+            id = jobs?.first?["id"] as? String ?? ""
+            return !id.isEmpty
+        })
+        #expect(try page.probe.get("/api/jobs/\(id)/thumb", token: page.token).status == 200)
+        let daemon = try #require(h.daemon)
+        let pid = daemon.process.processIdentifier
+        // A child belongs to the thread that started it: look in every thread's list.
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        let children = threads.compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/children", encoding: .utf8) }.joined(separator: " ")
+        let helper = try #require(children.split(separator: " ").compactMap { Int32($0) }.first, "no preview helper runs")
+        // Beyond its socket (0, 1) and /dev/null (2), only what it opened itself (its event loops'
+        // epoll and eventfds): no socket or pipe of the daemon's.
+        let descriptors = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(helper)/fd")) ?? []).compactMap { fd in
+            Int(fd).flatMap { $0 > 2 ? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(helper)/fd/\(fd)")) : nil }
+        }
+        #expect(descriptors.allSatisfy { !$0.hasPrefix("socket:") && !$0.hasPrefix("pipe:") }, "the helper holds \(descriptors)")
+        daemon.signal(SIGKILL)
+        #expect(await daemon.waitForExit() != nil)
+        #expect(await eventually {
+            let state = (try? String(contentsOfFile: "/proc/\(helper)/stat", encoding: .utf8))?.split(separator: ")").last?
+                .split(separator: " ").first
+            return state == nil || state == "Z"                     // gone, or exited and not yet reaped by init
+        }, "the helper outlived a killed daemon")
+    }
 }
+
