@@ -95,20 +95,33 @@ def drops(ctx, root, names):
     return lat
 
 
-def family_rss_kib(pid):
-    """The daemon's VmRSS plus its children's (the preview helper, `upscaled thumbnail-helper`)."""
-    total = status_kib(pid, "VmRSS")
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            children = f.read().split()
-    except OSError:
-        children = []
+def pss_kib(pid):
+    """Proportional set size: pages shared with another process (the helper is this same
+    executable, mapped twice) count half to each, so a sum over processes counts them once."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
+def family_kib(pid):
+    """(the daemon's VmRSS, the PSS of the daemon and its children summed: its preview helper)."""
+    rss = status_kib(pid, "VmRSS")
+    children = []
+    for tid in os.listdir(f"/proc/{pid}/task"):      # a child is listed under the thread that started it
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                children += f.read().split()
+        except OSError:
+            pass
+    total = pss_kib(pid)
     for child in children:
         try:
-            total += status_kib(int(child), "VmRSS")
-        except (OSError, KeyError, ValueError):
+            total += pss_kib(int(child))
+        except (OSError, ValueError):
             pass
-    return total
+    return rss, total
 
 
 def crowd(port, token, ids, n_clients, nice, seconds_file, stop_file):
@@ -152,12 +165,12 @@ def crowd_round(ctx, root, d, port, token, ids, n_clients, nice, names):
     report, stop_file = ctx.path(f"web-crowd-{nice}.json"), ctx.path(f"web-crowd-{nice}.stop")
     proc = multiprocessing.get_context("fork").Process(
         target=crowd, args=(port, token, ids, n_clients, nice, report, stop_file))
-    rss = [family_rss_kib(d.pid)]
+    rss = [family_kib(d.pid)]
     sampling = threading.Event()
 
     def sample():
         while not sampling.is_set():
-            rss.append(family_rss_kib(d.pid))
+            rss.append(family_kib(d.pid))
             time.sleep(0.2)
     sampler = threading.Thread(target=sample, daemon=True)
     proc.start()
@@ -171,8 +184,8 @@ def crowd_round(ctx, root, d, port, token, ids, n_clients, nice, names):
     with open(report) as f:
         counts = json.load(f)
     row = dict(p50=pct(lat, 50), p99=pct(lat, 99), requests=counts["requests"], thumbs=counts["thumbs"],
-               errors=counts["errors"], rate=counts["requests"] / counts["seconds"], rss_mb=max(rss) / 1024,
-               rss_idle_mb=rss[0] / 1024)
+               errors=counts["errors"], rate=counts["requests"] / counts["seconds"], rss_mb=max(r for r, _ in rss) / 1024,
+               rss_idle_mb=rss[0][0] / 1024, pss_mb=max(p for _, p in rss) / 1024)
     log(f"web: drop→claim with {n_clients} clients at nice {nice}: p50 {row['p50']:.2f} ms, p99 {row['p99']:.2f} ms; "
         f"{row['requests']} requests ({row['rate']:.0f}/s), {row['errors']} errors, peak RSS {row['rss_mb']:.1f} MB")
     return row
@@ -226,4 +239,5 @@ def bench_web(ctx):
         failed=n_failed, drops=n_drops, clients=n_clients, listings=listings, load=(load0, loadavg()),
         quiet=dict(p50=pct(quiet, 50), p99=pct(quiet, 99)), crowds=rows,
         ratio=rows[10]["p99"] / pct(quiet, 99), ratio_same=rows[0]["p99"] / pct(quiet, 99),
-        rss_mb=max(r["rss_mb"] for r in rows.values()), rss_idle_mb=rows[10]["rss_idle_mb"])
+        rss_mb=max(r["rss_mb"] for r in rows.values()), rss_idle_mb=rows[10]["rss_idle_mb"],
+        pss_mb=max(r["pss_mb"] for r in rows.values()))

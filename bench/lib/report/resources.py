@@ -127,8 +127,8 @@ def web(ctx, w):
     x = R["web"]
     w("## The page under load")
     w("")
-    w(f"*Optional section: `bench/run --only web` (a full run copies it from `bench/web.md`, which the last run with "
-      f"`--only web` wrote).* One daemon (`--engine local`), its page on a free loopback port, and "
+    w(f"*From `{ctx.invocation}` on {ctx.machine['date']} (the section is optional: a plain `bench/run` copies it "
+      f"from `bench/web.md`, which the last run with `--only web` wrote).* One daemon (`--engine local`), its page on a free loopback port, and "
       f"{x['failed']:,} files in `failed/` (hard links of one real photo, `rocket.jpg`, each with its sidecar). "
       f"First the listings, one client, 20 requests each:")
     w("")
@@ -150,12 +150,13 @@ def web(ctx, w):
           for n, c in ((10, c10), (0, c0))]]))
     w("")
     verdict = "meets" if x["ratio"] <= 2 else "misses"
-    rss = "meets" if x["rss_mb"] <= 130 else "misses"
+    rss = "meets" if max(x["rss_mb"], x["pss_mb"]) <= 130 else "misses"
     p50 = x["crowds"][10]["p50"] / x["quiet"]["p50"]
     w(f"p99 with the crowd / p99 without: **{x['ratio']:.2f}x** with the clients at nice 10 (goal ≤ 2x: {verdict}); "
       f"{x['ratio_same']:.2f}x with the clients competing at nice 0; the median moves {p50:.2f}x. The daemon's peak "
-      f"RSS during either crowd (VmRSS, with its preview helper's, sampled every 0.2 s): **{x['rss_mb']:.1f} MB**, "
-      f"{x['rss_idle_mb']:.1f} MB before it "
+      f"RSS during either crowd (VmRSS sampled every 0.2 s): **{x['rss_mb']:.1f} MB**, {x['rss_idle_mb']:.1f} MB "
+      f"before it; with its preview helper (the same executable: their PSS summed, so the pages they share count "
+      f"once): **{x['pss_mb']:.1f} MB** "
       f"(goal: section 3's 100 MB + 30 MB = 130 MB: {rss}). The page runs on an event loop and an I/O thread of its "
       f"own, both at nice 10, and its previews are made by libvips in a helper process at nice 10, so the pipeline's "
       f"claims never queue behind its work. See docs/PERFORMANCE.md's notes for what is left of the p99.")
