@@ -59,4 +59,13 @@ struct SharedOptions: ParsableArguments {
         o.webListen = webListen.flatMap(WebConfig.Listen.init(parsing:))
         return o
     }
+
+    /// The configuration for a command that reads it and stops: a mistake in it is exit 78.
+    func loadConfigOrExit() throws -> DaemonConfig {
+        let loader = ConfigLoader(explicitPath: config.map { FilePath($0) }, overrides: overrides())
+        do { return try loader.load() } catch {
+            Logging.fail("upscaled: \(error)")
+            throw ExitCode(78)
+        }
+    }
 }

@@ -16,12 +16,7 @@ extension Upscaled {
         var json = false
 
         func run() throws {
-            let loader = ConfigLoader(explicitPath: options.config.map { FilePath($0) }, overrides: options.overrides())
-            let config: DaemonConfig
-            do { config = try loader.load() } catch {
-                Logging.fail("upscaled: \(error)")
-                throw ExitCode(78)
-            }
+            let config = try options.loadConfigOrExit()
             let bytes: [UInt8]
             do { bytes = try FileOperations.readAll(config.statusFile) } catch {
                 // Several daemons on one root each write their own status: the others still show.

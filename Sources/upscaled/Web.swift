@@ -16,12 +16,7 @@ extension Upscaled {
         @OptionGroup var options: SharedOptions
 
         func run() throws {
-            let loader = ConfigLoader(explicitPath: options.config.map { FilePath($0) }, overrides: options.overrides())
-            let config: DaemonConfig
-            do { config = try loader.load() } catch {
-                Logging.fail("upscaled: \(error)")
-                throw ExitCode(78)
-            }
+            let config = try options.loadConfigOrExit()
             guard config.web.listen != .off else {
                 Logging.fail("upscaled: the page is off (web.listen = \"off\"); set [web] listen in config.toml and reload")
                 throw ExitCode(1)

@@ -12,6 +12,23 @@ from ..common import AI_SECTIONS, REPO, table
 from . import external, resources, summary, timing
 
 
+def optional(ctx, name, render, L):
+    """An optional section: rendered when this run had it (and kept in bench/NAME.md), else, in
+    a full run, copied from bench/NAME.md, which the last run that had it wrote."""
+    notes = os.path.join(REPO, "bench", f"{name}.md")
+    if name in ctx.results:
+        lines = []
+        render(ctx, lines.append)
+        L.extend(lines)
+        if not ctx.args.smoke:
+            with open(notes, "w") as f:
+                f.write("\n".join(lines).rstrip() + "\n")
+    elif not ctx.args.smoke and os.path.exists(notes):
+        with open(notes) as f:
+            L.append(f.read().rstrip())
+        L.append("")
+
+
 def report(ctx):
     R, m = ctx.results, ctx.machine
     smoke = ctx.args.smoke
@@ -45,30 +62,8 @@ def report(ctx):
     timing.latency(ctx, w)
     timing.throughput(ctx, w)
     timing.sweep(ctx, w)
-    cluster_notes = os.path.join(REPO, "bench", "cluster.md")   # the cluster section of the last run that had it
-    if "cluster" in R:
-        lines = []
-        timing.cluster(ctx, lines.append)
-        L.extend(lines)
-        if not smoke:
-            with open(cluster_notes, "w") as f:
-                f.write("\n".join(lines).rstrip() + "\n")
-    elif not smoke and os.path.exists(cluster_notes):
-        with open(cluster_notes) as f:
-            w(f.read().rstrip())
-        w("")
-    web_notes = os.path.join(REPO, "bench", "web.md")          # the web section of the last run that had it
-    if "web" in R:
-        lines = []
-        resources.web(ctx, lines.append)
-        L.extend(lines)
-        if not smoke:
-            with open(web_notes, "w") as f:
-                f.write("\n".join(lines).rstrip() + "\n")
-    elif not smoke and os.path.exists(web_notes):
-        with open(web_notes) as f:
-            w(f.read().rstrip())
-        w("")
+    optional(ctx, "cluster", timing.cluster, L)
+    optional(ctx, "web", resources.web, L)
     resources.memory(ctx, w)
     resources.queue(ctx, w)
     resources.idle(ctx, w)
