@@ -24,6 +24,8 @@ public struct StatusSnapshot: Sendable, Codable, Equatable {
     /// The page's address once its server listens (`http://127.0.0.1:8754`, or a socket path);
     /// absent when it is off or could not listen.
     public var web: String?
+    /// The file holding the page's token (for `upscaled web`, which may not see the daemon's environment).
+    public var webTokenFile: String?
     public var startedAt: String
     public var updatedAt: String
 

@@ -38,7 +38,7 @@ public struct ConfigLoader: Sendable {
         var config = DaemonConfig(root: Self.defaultRoot(environment: environment))
         config.workers = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
         config.hostID = Self.machineHostID()
-        config.web.tokenFile = Self.defaultPath(environment: environment).removingLastComponent().appending("web-token").string
+        config.web.tokenFile = Self.defaultTokenFile(environment: environment).string
         let path = explicitPath ?? Self.defaultPath(environment: environment)
         let text: String?
         do {
@@ -63,6 +63,16 @@ public struct ConfigLoader: Sendable {
         overrides.apply(to: &config)
         try config.validate()
         return config
+    }
+
+    /// The page's token: in the state directory systemd gives a system instance
+    /// (`StateDirectory=`, as `$STATE_DIRECTORY`: its home is hidden there), else beside the
+    /// configuration (`$XDG_CONFIG_HOME/upscaled/web-token`).
+    static func defaultTokenFile(environment: [String: String]) -> FilePath {
+        if let state = environment["STATE_DIRECTORY"]?.split(separator: ":").first, state.hasPrefix("/") {
+            return FilePath(String(state)).appending("web-token")
+        }
+        return defaultPath(environment: environment).removingLastComponent().appending("web-token")
     }
 
     /// The default `host_id`: systemd's machine id (stable across reboots, unique per machine;

@@ -77,8 +77,11 @@ public final class StatusBoard: Sendable {
     }
 
     /// Where the page listens (nil: nowhere), for `upscaled web` and `upscaled status`.
-    public func set(web address: String?) {
-        change { $0.web = address }
+    public func set(web address: String?, tokenFile: String? = nil) {
+        change {
+            $0.web = address
+            $0.webTokenFile = address == nil ? nil : tokenFile
+        }
     }
 
     /// Publishes now (for READY=1 and STOPPING=1, which carry the status with them).

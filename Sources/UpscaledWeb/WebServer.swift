@@ -76,7 +76,7 @@ public struct WebServer: Service {
             site.accept(port: channel.localAddress?.port ?? 0)
             // The owner and its group (a reverse proxy's user added to it); never everyone.
             if case .unix(let path) = config.listen { chmod(path, 0o660) }
-            status.set(web: bound)
+            status.set(web: bound, tokenFile: token.file.string)
             logger.notice("the page is at \(bound) (run `upscaled web` for a login link)")
         }
         do {

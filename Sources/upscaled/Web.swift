@@ -38,7 +38,7 @@ extension Upscaled {
                 Logging.fail("upscaled: cannot make a login code: \(error)")
                 throw ExitCode(1)
             }
-            let token = config.web.tokenFile
+            let token = snapshot.webTokenFile ?? config.web.tokenFile
             if address.hasPrefix("/") {
                 print("""
                     The page listens on the Unix socket \(address) (for a reverse proxy in front of it).

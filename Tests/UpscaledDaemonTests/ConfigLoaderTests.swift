@@ -72,6 +72,10 @@ import UpscaledTestSupport
         #expect(message("[web]\ntoken_file = \"token\"").contains("web.token_file 'token' must be an absolute path"))
         #expect(message("[web]\nport = 1").contains("unknown key 'web.port'"))
         #expect(message("web = 1").contains("'web' must be a table"))
+        // A system instance (upscaled@.service) has no home it may write: systemd's state directory.
+        let system = try ConfigLoader(explicitPath: nil, overrides: ConfigOverrides())
+            .load(environment: environment.merging(["STATE_DIRECTORY": "/var/lib/upscaled/alice"]) { $1 })
+        #expect(system.web.tokenFile == "/var/lib/upscaled/alice/web-token")
     }
 
     @Test func anUnreadableExplicitFileIsAnErrorNotTheDefaults() {
