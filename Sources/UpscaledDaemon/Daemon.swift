@@ -72,8 +72,15 @@ public enum Daemon {
         resources.push("the \(engine.name) engine") { await engine.shutdown() }
         let history = try await io.runIfActive { JobHistory(folder: layout.hostFolder) }
         resources.push("the job history") { history.drain() }
+        // Another engine for one file, when a person asks for it on the page (made on first use).
+        let alternates = AlternateEngines { name in
+            var other = config
+            other.engine = name
+            return try makeEngine(other, layout: layout, logger: logger)
+        }
+        resources.push("the engines asked for on the page") { await alternates.shutdownAll() }
         let runner = JobRunner(layout: layout, engine: engine, io: io, logger: logger, presence: presence,
-                               history: history) { file, done, total in
+                               history: history, alternates: alternates) { file, done, total in
             status.progress(file: file, done: done, total: total)
         }
         let resumeGenerations = config.engineKind == .creative && !once

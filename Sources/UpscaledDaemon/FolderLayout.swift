@@ -17,6 +17,8 @@ public struct FolderLayout: Sendable {
     public let cache: FilePath
     /// The page's thumbnails (`Thumbnailer`), shared by every host on the root.
     public let thumbnails: FilePath
+    /// The engines retries from the page asked for (`EngineOverride`), shared by every host.
+    public let engineOverrides: FilePath
     /// Who we are on a shared root, and where every host keeps its own state.
     public let hostID: String
     public let hosts: FilePath
@@ -43,6 +45,7 @@ public struct FolderLayout: Sendable {
         statusFile = config.statusFile
         cache = config.stateDirectory.appending("cache")
         thumbnails = config.stateDirectory.appending("thumbs")
+        engineOverrides = config.stateDirectory.appending("engine-overrides")
         hostID = config.hostID
         hosts = config.hostsDirectory
         hostLock = config.hostDirectory.appending("lock")

@@ -4,7 +4,7 @@ import UpscaledEngines
 extension JobRunner {
     /// Records a job that ended for good (done, failed, quarantined) in the job history; the
     /// others (put back, paused) are not results yet.
-    func remember(_ outcome: JobOutcome, of claim: Claim, seconds: Double, settings: JobSettings) {
+    func remember(_ outcome: JobOutcome, of claim: Claim, seconds: Double, settings: JobSettings, engine: any UpscaleEngine) {
         guard let history else { return }
         let kind: HistoryEntry.Outcome
         switch outcome {

@@ -99,13 +99,13 @@ extension JobRunner {
     }
 
     /// Moves the original to `failed/` (or `quarantine/`) with its sidecar written first.
-    func fileAway(_ claim: Claim, failure: UpscaleFailure, quarantine: Bool) throws {
+    func fileAway(_ claim: Claim, failure: UpscaleFailure, quarantine: Bool, engineName: String) throws {
         let base = quarantine ? layout.quarantine : layout.failed
         let directory = layout.join(base, claim.relative.removingLastComponent())
         try FileOperations.makeDirectories(directory)
         let sidecar = FailureSidecar(
             code: failure.code, reason: failure.reason, file: claim.relative.display,
-            fileBytesBase64: claim.relative.base64, engine: engine.name, filedAt: WallClock.iso8601(),
+            fileBytesBase64: claim.relative.base64, engine: engineName, filedAt: WallClock.iso8601(),
             details: failure.details)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -30,12 +30,15 @@ public final class JobRunner: Sendable {
     let stranded = Mutex<[StrandedClaim]>([])
     /// Every job that ended done, failed or quarantined is recorded here (nil: not kept).
     let history: JobHistory?
+    /// The engines a retry from the page may ask for instead of `engine` (nil: none).
+    let alternates: AlternateEngines?
 
     public init(layout: FolderLayout, engine: any UpscaleEngine, io: NIOThreadPool, logger: Logger,
-                presence: HostPresence? = nil, history: JobHistory? = nil,
+                presence: HostPresence? = nil, history: JobHistory? = nil, alternates: AlternateEngines? = nil,
                 progress: @escaping @Sendable (String, Int?, Int) -> Void = { _, _, _ in }) {
         self.progress = progress
         self.history = history
+        self.alternates = alternates
         self.presence = presence
         self.layout = layout
         self.journal = JobJournal(directory: layout.journal)
@@ -97,9 +100,10 @@ public final class JobRunner: Sendable {
             return .deferred(reason: "cannot claim \(relative.display): \(error)")
         }
         log[metadataKey: "upscaled.job"] = "\(claim.record.id)"
-        let outcome = await run(claim, settings: settings, log: log, incompleteHistory: incompleteHistory, pause: pause)
+        let jobEngine = await engine(for: claim, log: log)
+        let outcome = await run(claim, engine: jobEngine, settings: settings, log: log, incompleteHistory: incompleteHistory, pause: pause)
         let seconds = (ContinuousClock.now - started).seconds
-        var meta: Logger.Metadata = ["upscaled.engine": "\(engine.name)", "upscaled.duration_s": "\(String(format: "%.3f", seconds))"]
+        var meta: Logger.Metadata = ["upscaled.engine": "\(jobEngine.name)", "upscaled.duration_s": "\(String(format: "%.3f", seconds))"]
         switch outcome {
         case .done(let output, _):
             meta["upscaled.outcome"] = "done"
@@ -128,19 +132,20 @@ public final class JobRunner: Sendable {
         case .vanished:
             break
         }
-        remember(outcome, of: claim, seconds: seconds, settings: settings)
+        remember(outcome, of: claim, seconds: seconds, settings: settings, engine: jobEngine)
         if let label = meta["upscaled.outcome"] {
-            Counter(label: "upscaled_files_total", dimensions: [("outcome", "\(label)"), ("engine", engine.name)]).increment()
+            Counter(label: "upscaled_files_total", dimensions: [("outcome", "\(label)"), ("engine", jobEngine.name)]).increment()
             if case .done = outcome {
-                Metrics.Timer(label: "upscaled_job_duration_seconds", dimensions: [("engine", engine.name)])
+                Metrics.Timer(label: "upscaled_job_duration_seconds", dimensions: [("engine", jobEngine.name)])
                     .recordSeconds(seconds)
             }
         }
         return outcome
     }
 
-    private func run(_ claim: Claim, settings: JobSettings, log: Logger, incompleteHistory: IncompleteFilePolicy.History?,
-                     pause: @Sendable (String) async -> Void) async -> JobOutcome {
+    /// `jobEngine`: the daemon's engine, or the one a person chose for this file on the page.
+    private func run(_ claim: Claim, engine jobEngine: any UpscaleEngine, settings: JobSettings, log: Logger,
+                     incompleteHistory: IncompleteFilePolicy.History?, pause: @Sendable (String) async -> Void) async -> JobOutcome {
         let name = claim.relative.display
         // Not a regular file: never opened, never followed.
         if claim.status.kind != .regular {
@@ -150,13 +155,13 @@ public final class JobRunner: Sendable {
             case .other(let kind): what = "\(kind), not a regular file"
             default: what = "not a regular file"
             }
-            return await fileAway(claim, failure: UpscaleFailure(code: .notARegularFile, reason: "\(name) is \(what)"))
+            return await fileAway(claim, failure: UpscaleFailure(code: .notARegularFile, reason: "\(name) is \(what)"), engine: jobEngine.name)
         }
         let format: ImageFormat
         do {
             format = try await blocking { try InputSniff.format(of: claim.path, name: name) }
         } catch let failure as UpscaleFailure {
-            return await fileAway(claim, failure: failure)
+            return await fileAway(claim, failure: failure, engine: jobEngine.name)
         } catch {
             return await putBack(claim, reason: "cannot read it: \(error)")
         }
@@ -181,7 +186,7 @@ public final class JobRunner: Sendable {
             input: claim.path, displayName: name, inputFormat: format, outputFormat: outputFormat, target: settings.target,
             folder: claim.relative.components.count > 1 ? claim.relative.components.first.map { $0.string } : nil,
             resumeGenerationID: claim.record.generationID,
-            recordGeneration: { [engineName = engine.name] id in
+            recordGeneration: { [engineName = jobEngine.name] id in
                 var updated = baseRecord
                 updated.generationID = id
                 updated.engine = engineName
@@ -192,7 +197,7 @@ public final class JobRunner: Sendable {
         let result: UpscaleResult
         do {
             defer { progress(name, nil, 0) }
-            result = try await engine.upscale(request, into: temp)
+            result = try await jobEngine.upscale(request, into: temp)
         } catch {
             temp.close(committed: false)
             // "Stable" is not "complete": a file written in place that does not decode may still be
@@ -213,8 +218,8 @@ public final class JobRunner: Sendable {
                 return .stalled(reason: error.reason)
             }
             switch error.disposition {
-            case .failInput: return await fileAway(claim, failure: error)
-            case .quarantine: return await fileAway(claim, failure: error, quarantine: true)
+            case .failInput: return await fileAway(claim, failure: error, engine: jobEngine.name)
+            case .quarantine: return await fileAway(claim, failure: error, quarantine: true, engine: jobEngine.name)
             case .retryLater where error.code == .stoppedPolling:
                 // The generation is paid for and journaled: keep the claim, poll again at the next start.
                 return .deferred(reason: error.reason)
@@ -239,7 +244,7 @@ public final class JobRunner: Sendable {
             log.error("the result is in \(pending.output.display) but the original stays claimed until its folder answers again: \(pending.cause)")
             return .done(output: pending.output)
         } catch let failure as UpscaleFailure {
-            return await fileAway(claim, failure: failure)
+            return await fileAway(claim, failure: failure, engine: jobEngine.name)
         } catch let error as SystemCallError where error.isEnvironmental {
             _ = await putBack(claim, reason: "cannot file the result: \(error)")
             return .stalled(reason: "cannot write results: \(error)")
@@ -248,9 +253,9 @@ public final class JobRunner: Sendable {
         }
     }
 
-    private func fileAway(_ claim: Claim, failure: UpscaleFailure, quarantine: Bool = false) async -> JobOutcome {
+    private func fileAway(_ claim: Claim, failure: UpscaleFailure, quarantine: Bool = false, engine: String) async -> JobOutcome {
         do {
-            try await blocking { try self.fileAway(claim, failure: failure, quarantine: quarantine) }
+            try await blocking { try self.fileAway(claim, failure: failure, quarantine: quarantine, engineName: engine) }
             return quarantine ? .quarantined(code: failure.code, reason: failure.reason)
                               : .failed(code: failure.code, reason: failure.reason)
         } catch {

@@ -33,10 +33,16 @@ public struct ReviewActions: Sendable {
     }
 
     /// Puts `item` back into the inbox at the path it came from (its sidecar says which), or
-    /// at its own relative path; the sidecar goes once the file has left.
-    public func retry(_ item: ReviewShelf.Item, on shelf: ReviewShelf) throws(SystemCallError) -> Outcome {
+    /// at its own relative path; the sidecar goes once the file has left. `engine`: another
+    /// engine to do it with (`AlternateEngines.choices`), left for the claim before the move.
+    public func retry(_ item: ReviewShelf.Item, on shelf: ReviewShelf, engine: String? = nil) throws(SystemCallError) -> Outcome {
         let relative = shelf.sidecar(of: item).flatMap { Self.safeRelative(base64: $0.fileBytesBase64) } ?? item.relative
         let target = layout.inbox.appending(relative.components)
+        if let engine {
+            try FileOperations.makeDirectories(layout.engineOverrides, mode: 0o700)
+            try FileOperations.writeAtomically(Array(engine.utf8),
+                                               to: EngineOverride.file(in: layout.engineOverrides, inode: item.inode, relative: relative))
+        }
         return try move(item, on: shelf, action: .retry, into: target.removingLastComponent(), name: relative.lastComponent!,
                         numbered: false)
     }
@@ -154,8 +160,13 @@ public struct ReviewActions: Sendable {
         } else {
             // A retry or release: the reason set aside goes back if the file is still here, else goes.
             let aside = Self.asideSidecar(folder, record: record.id)
+            let stayed = try FileOperations.statusIfPresent(source).map { $0.inode == step.inode } ?? false
+            if stayed, step.action == .retry, var relative = FilePath(base64: step.destinationBase64),
+               relative.removePrefix("inbox") {
+                // Not moved: the engine it asked for is not left for another file to find.
+                try FileOperations.removeIfPresent(EngineOverride.file(in: layout.engineOverrides, inode: step.inode, relative: relative))
+            }
             if try FileOperations.statusIfPresent(aside) != nil {
-                let stayed = try FileOperations.statusIfPresent(source).map { $0.inode == step.inode } ?? false
                 var restored = false
                 if stayed { restored = try FileOperations.renameNoReplace(aside, to: sidecar) }
                 if !restored { try FileOperations.removeIfPresent(aside) }

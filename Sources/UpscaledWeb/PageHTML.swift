@@ -1,4 +1,5 @@
 import UpscaledCore
+import UpscaledDaemon
 
 /// The page's HTML, written out here: no template engine, no build step, nothing fetched from
 /// elsewhere. Everything that comes from a file or a request passes through `HTMLText.escape`
@@ -39,7 +40,8 @@ enum PageHTML {
 
     /// One shelf (failed/ or quarantine/): a search box, one row per file with its reason and
     /// its actions (forms that POST; the server checks their origin), and paging links.
-    static func shelf(_ page: ShelfPageJSON, query: ShelfQuery, full: Bool) -> String {
+    /// `engine`: the daemon's; a quarantined file can also be retried with each other offline one.
+    static func shelf(_ page: ShelfPageJSON, query: ShelfQuery, full: Bool, engine: String) -> String {
         let kind = page.folder
         let title = kind == "failed" ? "Failed" : "Quarantine"
         var html = "<section id=\"\(kind)\"><h1>\(title) <span class=\"count\">\(page.total)</span></h1>"
@@ -54,11 +56,16 @@ enum PageHTML {
         }
         html += "<ul class=\"shelf\">"
         for item in page.items {
-            var actions = ["retry"]
-            if kind == "quarantine" { actions.append("release") }
-            actions.append("delete")
-            let buttons = actions.map { action in
-                "<form method=\"post\" action=\"/act/\(kind)/\(item.id)/\(action)\"><button class=\"\(action)\">\(action)</button></form>"
+            var actions = [("retry", "retry", "")]
+            if kind == "quarantine" {
+                for other in AlternateEngines.choices where other != engine {
+                    actions.append(("retry", "retry with \(other)", "?engine=\(other)"))
+                }
+                actions.append(("release", "release", ""))
+            }
+            actions.append(("delete", "delete", ""))
+            let buttons = actions.map { action, label, query in
+                "<form method=\"post\" action=\"/act/\(kind)/\(item.id)/\(action)\(query)\"><button class=\"\(action)\">\(label)</button></form>"
             }.joined()
             let details = (item.details ?? [:]).sorted { $0.key < $1.key }.map { "<dt>\(e($0.key))</dt><dd>\(e($0.value))</dd>" }.joined()
             html += """

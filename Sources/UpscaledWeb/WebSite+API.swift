@@ -91,9 +91,10 @@ extension WebSite {
                 guard let item = try await self.io({ self.item(shelf, id: id) }) else { throw Self.notOnShelf(kind) }
                 return try await self.serveThumbnail(shelf.path(of: item))
             }
-            router.post("/api/\(kind.rawValue)/:id/:action") { _, context in
+            router.post("/api/\(kind.rawValue)/:id/:action") { request, context in
                 let (outcome, status) = try await self.act(kind, id: try context.parameters.require("id"),
-                                                           action: try context.parameters.require("action"))
+                                                           action: try context.parameters.require("action"),
+                                                           engine: try self.chosenEngine(request.uri))
                 return WebSite.json(outcome, status: status)
             }
         }
@@ -129,8 +130,19 @@ extension WebSite {
             file: "/api/\(shelf.kind.rawValue)/\(item.id)/file")
     }
 
-    /// Runs `action` (retry, delete; release for quarantine) on the file `id`, exactly once.
-    func act(_ kind: ReviewShelf.Kind, id: String, action: String) async throws -> (ActionJSON, HTTPResponse.Status) {
+    /// A retry's `?engine=`: nil for the daemon's own; one of `AlternateEngines.choices`; else 400.
+    func chosenEngine(_ uri: URI) throws(HTTPError) -> String? {
+        guard let value = uri.queryParameters["engine"].map(String.init), value != parts.config.engine else { return nil }
+        guard AlternateEngines.choices.contains(value) else {
+            throw HTTPError(.badRequest, message: "engine must be one of \(AlternateEngines.choices.joined(separator: ", ")) "
+                            + "or this daemon's own (\(parts.config.engine))")
+        }
+        return value
+    }
+
+    /// Runs `action` (retry, delete; release for quarantine) on the file `id`, exactly once;
+    /// a retry with `engine`, when given, is done by that engine.
+    func act(_ kind: ReviewShelf.Kind, id: String, action: String, engine: String? = nil) async throws -> (ActionJSON, HTTPResponse.Status) {
         guard ["retry", "delete"].contains(action) || (kind == .quarantine && action == "release") else {
             throw HTTPError(.notFound, message: "no action '\(action)' for \(kind.rawValue)/; there are retry, delete"
                             + (kind == .quarantine ? " and release" : ""))
@@ -140,7 +152,7 @@ extension WebSite {
         let outcome: ReviewActions.Outcome? = try await io {
             guard let item = shelf.item(id: id) else { return nil }
             switch action {
-            case "retry": return try actions.retry(item, on: shelf)
+            case "retry": return try actions.retry(item, on: shelf, engine: engine)
             case "release": return try actions.release(item, on: shelf)
             default: return try actions.delete(item, on: shelf)
             }
@@ -151,7 +163,7 @@ extension WebSite {
         case .occupied(let path)?:
             throw HTTPError(.conflict, message: "\(path.display) is taken by another file; move that one first, then try again")
         case .done(let path)?:
-            parts.logger.notice("page: \(action) of \(kind.rawValue)/ file \(id)\(path.map { " → \($0.display)" } ?? "")")
+            parts.logger.notice("page: \(action)\(engine.map { " with the \($0) engine" } ?? "") of \(kind.rawValue)/ file \(id)\(path.map { " → \($0.display)" } ?? "")")
             return (ActionJSON(outcome: action == "delete" ? "deleted" : action == "retry" ? "retried" : "released",
                                path: path?.display), .ok)
         }

@@ -18,14 +18,15 @@ extension WebSite {
             let jobs = JobsPageJSON(total: recent.total, offset: 0, limit: 12, items: recent.entries.map(JobJSON.init))
             let body = Self.notice(for: request.uri) + PageHTML.now(self.parts.status.snapshot)
                 + PageHTML.recent(jobs, full: false, query: ShelfQuery(limit: 12), outcome: "done")
-                + PageHTML.shelf(failed, query: ShelfQuery(limit: 10), full: false)
-                + PageHTML.shelf(quarantine, query: ShelfQuery(limit: 10), full: false)
+                + PageHTML.shelf(failed, query: ShelfQuery(limit: 10), full: false, engine: self.parts.config.engine)
+                + PageHTML.shelf(quarantine, query: ShelfQuery(limit: 10), full: false, engine: self.parts.config.engine)
             return WebSite.html(PageHTML.document(title: "Upscaled", body: body))
         }
         for kind in ReviewShelf.Kind.allCases {
             router.get("/\(kind.rawValue)") { request, _ in
                 let query = try ShelfQuery(request.uri)
-                let body = Self.notice(for: request.uri) + PageHTML.shelf(try await self.page(kind, query), query: query, full: true)
+                let body = Self.notice(for: request.uri) + PageHTML.shelf(try await self.page(kind, query), query: query, full: true,
+                                                                                 engine: self.parts.config.engine)
                 return WebSite.html(PageHTML.document(title: "Upscaled: \(kind.rawValue)", body: body))
             }
         }
@@ -42,13 +43,14 @@ extension WebSite {
             return WebSite.html(PageHTML.document(title: "Upscaled: \(job.file)", body: PageHTML.job(job)))
         }
         // The page's buttons: the same actions as the API, answered with a way back.
-        router.post("/act/:kind/:id/:action") { _, context in
+        router.post("/act/:kind/:id/:action") { request, context in
             guard let kind = ReviewShelf.Kind(rawValue: try context.parameters.require("kind")) else {
                 throw HTTPError(.notFound)
             }
             let action = try context.parameters.require("action")
             do {
-                _ = try await self.act(kind, id: try context.parameters.require("id"), action: action)
+                _ = try await self.act(kind, id: try context.parameters.require("id"), action: action,
+                                       engine: try self.chosenEngine(request.uri))
                 return WebSite.redirect("/\(kind.rawValue)?done=\(action)")
             } catch let error as HTTPError where error.status == .notFound || error.status == .conflict {
                 return WebSite.redirect("/\(kind.rawValue)?\(error.status == .conflict ? "occupied" : "gone")=\(action)")

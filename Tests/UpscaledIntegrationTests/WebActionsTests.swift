@@ -130,5 +130,36 @@ import UpscaledTestSupport
             return state == nil || state == "Z"                     // gone, or exited and not yet reaped by init
         }, "the helper outlived a killed daemon")
     }
+
+    /// A photo the cloud quarantined, retried from the page with the offline AI engine while the
+    /// daemon runs another: done by the AI engine, once; a name that is no engine changes nothing.
+    @Test func aQuarantinedFileRetriedWithAnotherEngineIsDoneByThatEngine() async throws {
+        let h = try DaemonHarness()
+        try FileManager.default.createDirectory(atPath: h.quarantine.string, withIntermediateDirectories: true)
+        try ImageFactory.write(h.quarantine.appending("flagged.png"), width: 48, height: 32)
+        try writeFile(h.quarantine.appending("flagged.png.json"), Array("""
+            {"code":"content-filtered","reason":"the API's content filter flagged flagged.png","file":"flagged.png","fileBytesBase64":"\(Data("flagged.png".utf8).base64EncodedString())","engine":"fast","filedAt":"2026-12-04T00:00:00Z","details":{}}
+            """.utf8))
+        let page = try await h.startWithPage()                     // --engine local
+        let id = try #require(try ids(page, "quarantine")["flagged.png"])
+        #expect(try page.probe.post("/api/quarantine/\(id)/retry?engine=fast", token: page.token).status == 400)
+        #expect(try page.probe.post("/api/quarantine/\(id)/retry?engine=../../x", token: page.token).status == 400)
+        #expect(exists(h.quarantine.appending("flagged.png")) && exists(h.quarantine.appending("flagged.png.json")))
+        let retried = try page.probe.post("/api/quarantine/\(id)/retry?engine=ai", token: page.token)
+        #expect(retried.status == 200, "\(retried)")
+        #expect(await eventually(timeout: .seconds(120)) { exists(h.archive.appending("flagged.png")) })
+        var job: [String: Any] = [:]
+        #expect(await eventually {
+            let jobs = ((try? page.probe.get("/api/jobs", token: page.token))?.json as? [String: Any])?["items"] as? [[String: Any]]
+            job = jobs?.first ?? [:]
+            return !job.isEmpty
+        })
+        #expect(job["engine"] as? String == "ai" && job["width"] as? Int == 96, "\(job)")
+        #expect(try ImageFactory.info(h.outbox.appending("flagged.png")).width == 96)
+        #expect(listFiles(h.root.appending("inbox/.upscaled/engine-overrides")).isEmpty)
+        #expect(await h.stop() == 0)
+        #expect(h.daemon?.log.contains("with the ai engine, as asked on the page") == true)
+        #expect(h.everything == ["archive/flagged.png", "outbox/flagged.png"])
+    }
 }
 
