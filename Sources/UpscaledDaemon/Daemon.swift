@@ -166,7 +166,9 @@ public enum Daemon {
             if serveWeb, let web {
                 let parts = DaemonParts(config: config, layout: layout, status: status, pipeline: pipeline,
                                         history: history, metrics: metrics, io: io, logger: logger)
-                services.append(.init(service: try web(parts)))
+                // Whatever happens to the page, the daemon goes on filing files.
+                services.append(.init(service: try web(parts), successTerminationBehavior: .ignore,
+                                      failureTerminationBehavior: .ignore))
             }
         }
         // SIGTERM and SIGINT come through SignalRouter (no Dispatch), not the group's own
