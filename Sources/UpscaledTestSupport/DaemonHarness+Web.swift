@@ -25,7 +25,7 @@ extension DaemonHarness {
             address = object["web"] as? String
             return address != nil
         }
-        guard let address, let probe = HTTPProbe(address: address) else {
+        guard let address, let probe = address.hasPrefix("/") ? HTTPProbe(socketPath: address) : HTTPProbe(address: address) else {
             throw HarnessError(description: "the page did not start listening:\n\(daemon?.log ?? "")")
         }
         let token = try String(decoding: readFile(webTokenFile), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -6,13 +6,24 @@ import Glibc
 /// connection, and the answer read until the server closes.
 public struct HTTPProbe: Sendable {
     public let port: Int
+    /// A Unix socket to connect to instead of 127.0.0.1:port.
+    public let socketPath: String?
 
-    public init(port: Int) { self.port = port }
+    public init(port: Int) {
+        self.port = port
+        socketPath = nil
+    }
+
+    public init(socketPath: String) {
+        port = 0
+        self.socketPath = socketPath
+    }
 
     /// The port of an address such as `http://127.0.0.1:40693`.
     public init?(address: String) {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
         self.port = port
+        socketPath = nil
     }
 
     public struct Answer: Sendable, CustomStringConvertible {
@@ -27,22 +38,34 @@ public struct HTTPProbe: Sendable {
 
     /// Sends `method path` with `headers` (`Host` is 127.0.0.1:port unless given) and `body`.
     public func send(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = []) throws -> Answer {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(socketPath == nil ? AF_INET : AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HarnessError(description: "socket: \(errno)") }
         defer { close(fd) }
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let connected: CInt
+        if let socketPath {
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (i, byte) in socketPath.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
+            }
+            connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+        } else {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
         }
-        guard connected == 0 else { throw HarnessError(description: "connect to 127.0.0.1:\(port): errno \(errno)") }
+        guard connected == 0 else { throw HarnessError(description: "connect to \(socketPath ?? "127.0.0.1:\(port)"): errno \(errno)") }
         var head = "\(method) \(path) HTTP/1.1\r\n"
         var all = headers
-        if all.keys.first(where: { $0.lowercased() == "host" }) == nil { all["Host"] = "127.0.0.1:\(port)" }
+        if all.keys.first(where: { $0.lowercased() == "host" }) == nil { all["Host"] = socketPath == nil ? "127.0.0.1:\(port)" : "localhost" }
         all["Connection"] = "close"
         if !body.isEmpty || method == "POST" { all["Content-Length"] = "\(body.count)" }
         for (name, value) in all.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }

@@ -142,4 +142,28 @@ import UpscaledTestSupport
         #expect(await second.stop() == 0)
         #expect(await first.stop() == 0)
     }
+
+    /// Behind a reverse proxy: a Unix socket (mode 0660), the token still needed, any Host.
+    @Test func onAUnixSocketTheTokenIsStillNeeded() async throws {
+        let h = try DaemonHarness()
+        let path = h.home.path.appending("page.sock").string
+        try await h.start(["--web-listen", path])
+        let page = try await h.page()
+        #expect(page.address == path)
+        let probe = HTTPProbe(socketPath: path)
+        var info = stat()
+        #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o660)
+        #expect(try probe.get("/api/status", token: nil).status == 401)
+        let answer = try probe.send("GET", "/api/status", headers: ["Host": "upscaled.nas.example", "Authorization": "Bearer \(page.token)"])
+        #expect(answer.status == 200 && answer.text.contains("\"web\":\"\(path)\""), "\(answer)")
+        // A socket left by a daemon that died is replaced at the next start.
+        h.daemon?.signal(SIGKILL)
+        #expect(await h.daemon?.waitForExit() != nil)
+        #expect(FileManager.default.fileExists(atPath: path), "a killed daemon leaves its socket")
+        try await h.restart()
+        #expect(try await h.page().address == path)
+        #expect(try probe.get("/api/status", token: page.token).status == 200)
+        #expect(await h.stop() == 0)
+    }
 }
+
