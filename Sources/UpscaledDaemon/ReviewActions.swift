@@ -38,13 +38,9 @@ public struct ReviewActions: Sendable {
     public func retry(_ item: ReviewShelf.Item, on shelf: ReviewShelf, engine: String? = nil) throws(SystemCallError) -> Outcome {
         let relative = shelf.sidecar(of: item).flatMap { Self.safeRelative(base64: $0.fileBytesBase64) } ?? item.relative
         let target = layout.inbox.appending(relative.components)
-        if let engine {
-            try FileOperations.makeDirectories(layout.engineOverrides, mode: 0o700)
-            try FileOperations.writeAtomically(Array(engine.utf8),
-                                               to: EngineOverride.file(in: layout.engineOverrides, inode: item.inode, relative: relative))
-        }
+        let override = engine.map { (EngineOverride.file(in: layout.engineOverrides, inode: item.inode, relative: relative), $0) }
         return try move(item, on: shelf, action: .retry, into: target.removingLastComponent(), name: relative.lastComponent!,
-                        numbered: false)
+                        numbered: false, override: override)
     }
 
     /// Moves a quarantined `item` to `archive/` (a numbered name if that one is taken).
@@ -76,16 +72,23 @@ public struct ReviewActions: Sendable {
     }
 
     private func move(_ item: ReviewShelf.Item, on shelf: ReviewShelf, action: ReviewStep.Action, into directory: FilePath,
-                      name: FilePath.Component, numbered: Bool) throws(SystemCallError) -> Outcome {
+                      name: FilePath.Component, numbered: Bool,
+                      override: (file: FilePath, engine: String)? = nil) throws(SystemCallError) -> Outcome {
         let source = shelf.path(of: item)
         let folder = source.removingLastComponent()
         let record = newRecord(action, item: item, source: source, destination: directory.appending(name))
         try journal.write(record)
+        // After the record (a crash leaves none behind), before the move (the claim finds it).
+        if let override {
+            try FileOperations.makeDirectories(layout.engineOverrides, mode: 0o700)
+            try FileOperations.writeAtomically(Array(override.engine.utf8), to: override.file)
+        }
         let sidecar = folder.appending(OutputNaming.sidecar(for: source.lastComponent!))
         let aside = Self.asideSidecar(folder, record: record.id)
         var placed: FilePath?
         do {
             guard let status = try FileOperations.statusIfPresent(source), status.inode == item.inode, status.kind == .regular else {
+                if let override { try FileOperations.removeIfPresent(override.file) }
                 try journal.remove(record.id)
                 return .gone
             }
@@ -102,6 +105,7 @@ public struct ReviewActions: Sendable {
         }
         guard let placed else {
             // Nothing moved (the file gone, or its place taken): its reason goes back beside it.
+            if let override { try FileOperations.removeIfPresent(override.file) }
             _ = try finish(record, step: record.review!)
             return try FileOperations.statusIfPresent(source) == nil ? .gone : .occupied(layout.rootRelative(directory.appending(name)))
         }

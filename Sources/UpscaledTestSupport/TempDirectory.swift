@@ -81,3 +81,13 @@ public func exists(_ path: FilePath) -> Bool {
     var st = stat()
     return path.withPlatformString { lstat($0, &st) } == 0
 }
+
+/// `eventually` for a condition that must await (a browser's answer, say).
+public func eventuallyAsync(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}

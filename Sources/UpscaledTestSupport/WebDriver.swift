@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import NIOPosix
 import SystemPackage
 
 /// A real browser for the page's tests: headless Chromium driven through chromedriver's W3C
@@ -32,14 +33,19 @@ public final class WebDriver: @unchecked Sendable {
         process.standardError = out
         try process.run()
         driver = process
-        let ready = await eventually(timeout: .seconds(30)) { (try? self.probe.send("GET", "/status"))?.status == 200 }
+        var ready = false
+        for _ in 0..<300 where !ready {
+            let probe = self.probe
+            ready = (try? await NIOThreadPool.singleton.runIfActive { try probe.send("GET", "/status") })?.status == 200
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
         guard ready else { throw HarnessError(description: "chromedriver did not start on port \(port)") }
         let options: [String: Any] = [
             "binary": "/usr/bin/chromium",
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                      "--window-size=\(width),\(height)", "--user-data-dir=\(logDirectory.appending("profile").string)"],
         ]
-        let answer = try command("POST", "/session", ["capabilities": ["alwaysMatch": ["browserName": "chrome", "goog:chromeOptions": options]]])
+        let answer = try await command("POST", "/session", ["capabilities": ["alwaysMatch": ["browserName": "chrome", "goog:chromeOptions": options]]])
         guard let id = (answer as? [String: Any])?["sessionId"] as? String else {
             throw HarnessError(description: "no WebDriver session: \(answer)")
         }
@@ -47,18 +53,22 @@ public final class WebDriver: @unchecked Sendable {
     }
 
     deinit {
-        if !session.isEmpty { _ = try? command("DELETE", "/session/\(session)", nil) }
+        if !session.isEmpty { _ = try? probe.send("DELETE", "/session/\(session)") }
         // Not waited for: chromium's children may hold copies of its descriptors (see DaemonProcess).
         // Chromium has closed with the session; chromedriver itself does not stop on SIGTERM
         // while it has a client connection open.
         if let driver { kill(driver.processIdentifier, SIGKILL) }
     }
 
-    /// Sends one WebDriver command; its `value`.
+    /// Sends one WebDriver command; its `value`. The exchange (a page load can take seconds)
+    /// runs on a thread of NIO's pool, never on the cooperative pool the other tests share.
     @discardableResult
-    func command(_ method: String, _ path: String, _ body: [String: Any]?) throws -> Any {
+    func command(_ method: String, _ path: String, _ body: [String: Any]?) async throws -> Any {
         let bytes = try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
-        let answer = try probe.send(method, path, headers: ["Content-Type": "application/json; charset=utf-8"], body: bytes)
+        let probe = self.probe
+        let answer = try await NIOThreadPool.singleton.runIfActive {
+            try probe.send(method, path, headers: ["Content-Type": "application/json; charset=utf-8"], body: bytes)
+        }
         let object = answer.json as? [String: Any]
         if answer.status != 200 {
             throw HarnessError(description: "WebDriver \(method) \(path): \(answer.status) \(answer.text.prefix(600))")
@@ -68,43 +78,43 @@ public final class WebDriver: @unchecked Sendable {
 
     var prefix: String { "/session/\(session)" }
 
-    public func open(_ url: String) throws { try command("POST", "\(prefix)/url", ["url": url]) }
+    public func open(_ url: String) async throws { try await command("POST", "\(prefix)/url", ["url": url]) }
 
-    public func currentURL() throws -> String { (try command("GET", "\(prefix)/url", nil) as? String) ?? "" }
+    public func currentURL() async throws -> String { (try await command("GET", "\(prefix)/url", nil) as? String) ?? "" }
 
     /// The first element matching `css`, or nil.
-    public func find(_ css: String) throws -> String? {
-        let found = try command("POST", "\(prefix)/elements", ["using": "css selector", "value": css]) as? [[String: Any]]
+    public func find(_ css: String) async throws -> String? {
+        let found = try await command("POST", "\(prefix)/elements", ["using": "css selector", "value": css]) as? [[String: Any]]
         return found?.first?[Self.elementKey] as? String
     }
 
     /// Waits for an element matching `css`.
     public func wait(for css: String, timeout: Duration = .seconds(60)) async throws -> String {
-        var element: String?
-        _ = await eventually(timeout: timeout) {
-            element = try? self.find(css)
-            return element != nil
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let element = try? await find(css) { return element }
+            try await Task.sleep(for: .milliseconds(50))
         }
-        guard let element else { throw HarnessError(description: "no element \(css) on \((try? currentURL()) ?? "?")") }
-        return element
+        if let element = try? await find(css) { return element }
+        throw HarnessError(description: "no element \(css) on \((try? await currentURL()) ?? "?")")
     }
 
-    public func click(_ element: String) throws { try command("POST", "\(prefix)/element/\(element)/click", [:]) }
+    public func click(_ element: String) async throws { try await command("POST", "\(prefix)/element/\(element)/click", [:]) }
 
-    public func text(_ element: String) throws -> String {
-        (try command("GET", "\(prefix)/element/\(element)/text", nil) as? String) ?? ""
+    public func text(_ element: String) async throws -> String {
+        (try await command("GET", "\(prefix)/element/\(element)/text", nil) as? String) ?? ""
     }
 
     /// Runs `script` in the page (its `return` value).
     @discardableResult
-    public func run(_ script: String, _ arguments: [Any] = []) throws -> Any {
-        try command("POST", "\(prefix)/execute/sync", ["script": script, "args": arguments])
+    public func run(_ script: String, _ arguments: [Any] = []) async throws -> Any {
+        try await command("POST", "\(prefix)/execute/sync", ["script": script, "args": arguments])
     }
 
     /// A real pointer drag: press at `from` (CSS pixels from the element's centre), move to `to`, release.
-    public func drag(_ element: String, from: Int, to: Int) throws {
+    public func drag(_ element: String, from: Int, to: Int) async throws {
         let origin = [Self.elementKey: element]
-        try command("POST", "\(prefix)/actions", ["actions": [[
+        try await command("POST", "\(prefix)/actions", ["actions": [[
             "type": "pointer", "id": "mouse", "parameters": ["pointerType": "mouse"],
             "actions": [
                 ["type": "pointerMove", "duration": 0, "origin": origin, "x": from, "y": 0],
@@ -116,16 +126,16 @@ public final class WebDriver: @unchecked Sendable {
     }
 
     /// A PNG of the viewport.
-    public func screenshot() throws -> [UInt8] {
-        guard let text = try command("GET", "\(prefix)/screenshot", nil) as? String, let data = Data(base64Encoded: text) else {
+    public func screenshot() async throws -> [UInt8] {
+        guard let text = try await command("GET", "\(prefix)/screenshot", nil) as? String, let data = Data(base64Encoded: text) else {
             throw HarnessError(description: "no screenshot")
         }
         return Array(data)
     }
 
     /// The element's own PNG (the whole page: `html`).
-    public func screenshot(of element: String) throws -> [UInt8] {
-        guard let text = try command("GET", "\(prefix)/element/\(element)/screenshot", nil) as? String,
+    public func screenshot(of element: String) async throws -> [UInt8] {
+        guard let text = try await command("GET", "\(prefix)/element/\(element)/screenshot", nil) as? String,
               let data = Data(base64Encoded: text) else { throw HarnessError(description: "no screenshot") }
         return Array(data)
     }

@@ -59,7 +59,8 @@ public struct WebServer: Service {
         let responder = site.router().buildResponder()
         let status = parts.status
         let server = try HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(75))).buildServer(
-            configuration: ServerConfiguration(address: address),
+            configuration: ServerConfiguration(address: address,
+                                               availableConnectionsDelegate: .maximum(Self.maximumConnections, logger: logger)),
             eventLoopGroup: executor.group,
             logger: logger
         ) { request, writer, channel in
@@ -102,6 +103,10 @@ public struct WebServer: Service {
         await site.thumbnails.stopHelper()
         await executor.shutdown()
     }
+
+    /// Connections open at once; more wait in the listen backlog. The daemon's descriptors are
+    /// shared with the pipeline: a local user opening thousands must not starve its claims.
+    static let maximumConnections = 128
 
     static func describe(_ address: SocketAddress?, listen: WebConfig.Listen) -> String {
         switch listen {

@@ -14,6 +14,7 @@ extension Upscaled {
         /// `error REASON`, one line. It leaves at the end of its input, or after a minute idle.
         func run() throws {
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            lowerCurrentThreadPriority()
             var pending: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {

@@ -30,52 +30,52 @@ import UpscaledTestSupport
                                             home: h.home.path)
         let link = try #require(printed.output.split(separator: "\n").map(String.init).first { $0.contains("/login?code=") })
         let browser = try await WebDriver(logDirectory: h.home.path)
-        try browser.open(String(link[link.range(of: "http")!.lowerBound...]))
+        try await browser.open(String(link[link.range(of: "http")!.lowerBound...]))
         // The login form submits itself and lands on the page, with the live stream open.
         _ = try await browser.wait(for: "#now")
         _ = try await browser.wait(for: "#live:not([hidden])")
-        #expect(try browser.currentURL() == page.address + "/")
-        try browser.run("window.notReloaded = true")
+        #expect(try await browser.currentURL() == page.address + "/")
+        try await browser.run("window.notReloaded = true")
 
         // A result appears without a reload.
         try h.drop("coffee.png") { try FileManager.default.copyItem(atPath: try RealImages.path("coffee.png").string, toPath: $0.string) }
         let card = try await browser.wait(for: "#results .card", timeout: .seconds(120))
-        #expect(try browser.text(card).contains("coffee.png"))
-        #expect(try browser.run("return window.notReloaded === true") as? Bool == true)
+        #expect(try await browser.text(card).contains("coffee.png"))
+        #expect(try await browser.run("return window.notReloaded === true") as? Bool == true)
         let done = try await browser.wait(for: "[data-k=done]")
-        #expect(await eventually { (try? browser.text(done)) == "1" })
-        try keep(browser.screenshot(), "page-now.png", in: h, also: shots)
+        #expect(await eventuallyAsync { (try? await browser.text(done)) == "1" })
+        try keep(await browser.screenshot(), "page-now.png", in: h, also: shots)
 
         // The comparison: a drag on the picture moves the divide.
-        try browser.click(try await browser.wait(for: "#results .card a"))
+        try await browser.click(try await browser.wait(for: "#results .card a"))
         let compare = try await browser.wait(for: "#compare")
-        _ = await eventually { (try? browser.run("return document.querySelector('#compare .after').complete && document.querySelector('#compare .before').complete") as? Bool) == true }
-        let width = try browser.run("return document.getElementById('compare').getBoundingClientRect().width") as? Double ?? 0
+        _ = await eventuallyAsync { (try? await browser.run("return document.querySelector('#compare .after').complete && document.querySelector('#compare .before').complete") as? Bool) == true }
+        let width = try await browser.run("return document.getElementById('compare').getBoundingClientRect().width") as? Double ?? 0
         #expect(width > 100)
-        try browser.drag(compare, from: 0, to: Int(width * 0.3))
-        let position = try browser.run("return parseFloat(getComputedStyle(document.getElementById('compare')).getPropertyValue('--pos'))") as? Double ?? 0
+        try await browser.drag(compare, from: 0, to: Int(width * 0.3))
+        let position = try await browser.run("return parseFloat(getComputedStyle(document.getElementById('compare')).getPropertyValue('--pos'))") as? Double ?? 0
         #expect(abs(position - 80) < 3, "the divide is at \(position)% after a drag to 80%")
-        #expect(try browser.run("return document.getElementById('slider').value") as? String == "\(Int(position.rounded()))")
-        try keep(browser.screenshot(), "page-compare.png", in: h, also: shots)
+        #expect(try await browser.run("return document.getElementById('slider').value") as? String == "\(Int(position.rounded()))")
+        try keep(await browser.screenshot(), "page-compare.png", in: h, also: shots)
 
         // The failed file: its reason shows; once the limit is raised, retry from the page.
-        try browser.open(page.address + "/failed")
+        try await browser.open(page.address + "/failed")
         let reason = try await browser.wait(for: "#failed .item .reason")
-        #expect(try browser.text(reason).contains("rocket.jpg"))
-        try keep(browser.screenshot(), "page-failed.png", in: h, also: shots)
+        #expect(try await browser.text(reason).contains("rocket.jpg"))
+        try keep(await browser.screenshot(), "page-failed.png", in: h, also: shots)
         try writeFile(config, Array("engine = \"\(engine)\"\n".utf8))
         let reloads = h.socket.received.filter { $0.contains("READY=1") }.count
         h.daemon?.signal(SIGHUP)
         #expect(await eventually { h.socket.received.filter { $0.contains("READY=1") }.count > reloads })
-        try browser.click(try await browser.wait(for: "#failed .item button.retry"))
+        try await browser.click(try await browser.wait(for: "#failed .item button.retry"))
         let notice = try await browser.wait(for: ".notice")
-        #expect(try browser.text(notice).contains("put back into the inbox"))
+        #expect(try await browser.text(notice).contains("put back into the inbox"))
         #expect(await eventually(timeout: .seconds(120)) { exists(h.outbox.appending("rocket.png")) && exists(h.archive.appending("rocket.jpg")) })
         #expect(listFiles(h.failed).isEmpty)
-        try browser.open(page.address + "/")
-        _ = await eventually { ((try? browser.run("return document.querySelectorAll('#results .card').length")) as? Int) == 2 }
+        try await browser.open(page.address + "/")
+        _ = await eventuallyAsync { ((try? await browser.run("return document.querySelectorAll('#results .card').length")) as? Int) == 2 }
         let newest = try await browser.wait(for: "#results .card")
-        #expect(try browser.text(newest).contains("rocket.jpg"))
+        #expect(try await browser.text(newest).contains("rocket.jpg"))
         #expect(await h.stop() == 0)
     }
 

@@ -23,7 +23,14 @@ import UpscaledTestSupport
         try await survivor.start(["--config", config.string])
         let doomed = try await victim.start(["--config", config.string])
         for name in names { try survivor.drop(name) { try writeFile($0, bytes) } }
-        #expect(await eventually(timeout: .seconds(60)) { !listFiles(victim.claims).isEmpty }, "\(doomed.log)")
+        // Frozen (SIGSTOP) the moment it is seen holding a claim, so it still holds it when it dies.
+        #expect(await eventually(timeout: .seconds(60)) {
+            guard !listFiles(victim.claims).isEmpty else { return false }
+            doomed.signal(SIGSTOP)
+            if !listFiles(victim.journal).isEmpty { return true }
+            doomed.signal(SIGCONT)
+            return false
+        }, "\(doomed.log)")
         // Killed holding the claim seen just now: from here on it does nothing more. (Under a
         // loaded machine the survivor may take it over before waitForExit returns.)
         doomed.signal(SIGKILL)

@@ -58,8 +58,15 @@ import UpscaledTestSupport
         #expect(seen.log.contains("polling") || doomed.socket.received.joined().contains("polling"),
                 "a FUSE mount must be polled: \(seen.log)")
         try drop(30)
-        // Killed while it holds claims, and never started again.
-        let holding = await eventually(timeout: .seconds(60)) { !listFiles(doomed.claims).isEmpty }
+        // Killed while it holds claims, and never started again. Frozen first (SIGSTOP), so the
+        // claim seen is still held when it dies: a job may end between a look and a kill.
+        let holding = await eventually(timeout: .seconds(60)) {
+            guard !listFiles(doomed.claims).isEmpty else { return false }
+            seen.signal(SIGSTOP)
+            if !listFiles(doomed.journal).isEmpty { return true }
+            seen.signal(SIGCONT)
+            return false
+        }
         #expect(holding, "the doomed host never claimed a file: \(seen.log)")
         seen.signal(SIGKILL)
         #expect(await seen.waitForExit() != nil)

@@ -165,5 +165,36 @@ import UpscaledTestSupport
         #expect(try probe.get("/api/status", token: page.token).status == 200)
         #expect(await h.stop() == 0)
     }
+
+    /// A local user opening hundreds of idle connections takes at most the page's share of the
+    /// daemon's descriptors, and files still go through.
+    @Test func aFloodOfConnectionsDoesNotStarveThePipeline() async throws {
+        let h = try DaemonHarness()
+        let page = try await h.startWithPage()
+        let pid = try #require(h.daemon).process.processIdentifier
+        var flood: [CInt] = []
+        defer { flood.forEach { close($0) } }
+        for _ in 0..<400 {
+            // Non-blocking: connections beyond the listen backlog wait in the kernel, not here.
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(page.probe.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            flood.append(fd)
+        }
+        try await Task.sleep(for: .seconds(1))
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count ?? 0
+        #expect(descriptors < 300, "the daemon holds \(descriptors) descriptors with 400 connections waiting")
+        try h.drop("a.png") { try ImageFactory.write($0) }
+        #expect(await eventually { exists(h.outbox.appending("a.png")) })
+        flood.forEach { close($0) }
+        flood = []
+        #expect(await eventually { (try? page.probe.get("/api/status", token: page.token))?.status == 200 })
+        #expect(await h.stop() == 0)
+    }
 }
 
