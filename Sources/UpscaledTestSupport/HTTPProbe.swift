@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import NIOPosix
 
 /// A deliberately plain HTTP/1.1 client for the page's tests: every byte of the request is the
 /// test's (a `Host` a rebinding page would send, a path with `..`, no `Origin`), one request per
@@ -36,8 +37,15 @@ public struct HTTPProbe: Sendable {
         public var description: String { "HTTP \(status) \(text.prefix(300))" }
     }
 
-    /// Sends `method path` with `headers` (`Host` is 127.0.0.1:port unless given) and `body`.
-    public func send(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = []) throws -> Answer {
+    /// Sends `method path` with `headers` (`Host` is 127.0.0.1:port unless given) and `body`,
+    /// from a thread of NIO's pool: a slow answer (or a connect waiting on a full backlog) never
+    /// blocks the cooperative pool that every other test's polling shares.
+    public func send(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = []) async throws -> Answer {
+        try await NIOThreadPool.singleton.runIfActive { try self.exchange(method, path, headers: headers, body: body) }
+    }
+
+    /// The same, blocking the calling thread (for a `deinit`).
+    public func exchange(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = []) throws -> Answer {
         let fd = socket(socketPath == nil ? AF_INET : AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HarnessError(description: "socket: \(errno)") }
         defer { close(fd) }
@@ -89,12 +97,12 @@ public struct HTTPProbe: Sendable {
     }
 
     /// Bearer-authenticated GET and POST, the way a script would call the API.
-    public func get(_ path: String, token: String?) throws -> Answer {
-        try send("GET", path, headers: token.map { ["Authorization": "Bearer \($0)"] } ?? [:])
+    public func get(_ path: String, token: String?) async throws -> Answer {
+        try await send("GET", path, headers: token.map { ["Authorization": "Bearer \($0)"] } ?? [:])
     }
 
-    public func post(_ path: String, token: String?) throws -> Answer {
-        try send("POST", path, headers: token.map { ["Authorization": "Bearer \($0)"] } ?? [:])
+    public func post(_ path: String, token: String?) async throws -> Answer {
+        try await send("POST", path, headers: token.map { ["Authorization": "Bearer \($0)"] } ?? [:])
     }
 
     static func complete(_ bytes: [UInt8]) -> Bool {

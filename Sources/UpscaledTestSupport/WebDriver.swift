@@ -36,7 +36,7 @@ public final class WebDriver: @unchecked Sendable {
         var ready = false
         for _ in 0..<300 where !ready {
             let probe = self.probe
-            ready = (try? await NIOThreadPool.singleton.runIfActive { try probe.send("GET", "/status") })?.status == 200
+            ready = (try? await probe.send("GET", "/status"))?.status == 200
             if !ready { try await Task.sleep(for: .milliseconds(100)) }
         }
         guard ready else { throw HarnessError(description: "chromedriver did not start on port \(port)") }
@@ -53,7 +53,7 @@ public final class WebDriver: @unchecked Sendable {
     }
 
     deinit {
-        if !session.isEmpty { _ = try? probe.send("DELETE", "/session/\(session)") }
+        if !session.isEmpty { _ = try? probe.exchange("DELETE", "/session/\(session)") }
         // Not waited for: chromium's children may hold copies of its descriptors (see DaemonProcess).
         // Chromium has closed with the session; chromedriver itself does not stop on SIGTERM
         // while it has a client connection open.
@@ -66,9 +66,7 @@ public final class WebDriver: @unchecked Sendable {
     func command(_ method: String, _ path: String, _ body: [String: Any]?) async throws -> Any {
         let bytes = try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
         let probe = self.probe
-        let answer = try await NIOThreadPool.singleton.runIfActive {
-            try probe.send(method, path, headers: ["Content-Type": "application/json; charset=utf-8"], body: bytes)
-        }
+        let answer = try await probe.send(method, path, headers: ["Content-Type": "application/json; charset=utf-8"], body: bytes)
         let object = answer.json as? [String: Any]
         if answer.status != 200 {
             throw HarnessError(description: "WebDriver \(method) \(path): \(answer.status) \(answer.text.prefix(600))")

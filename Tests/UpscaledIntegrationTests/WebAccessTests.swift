@@ -14,7 +14,7 @@ import UpscaledTestSupport
         let page = try await h.startWithPage()
         try h.drop(name) { try writeFile($0, Array("not an image at all".utf8)) }
         #expect(await eventually { exists(h.failed.appending(name)) })
-        let listing = try page.probe.get("/api/failed", token: page.token)
+        let listing = try await page.probe.get("/api/failed", token: page.token)
         let items = (listing.json as? [String: Any])?["items"] as? [[String: Any]] ?? []
         let id = try #require(items.first?["id"] as? String, "\(listing)")
         return (h, page, id)
@@ -27,20 +27,20 @@ import UpscaledTestSupport
         for path in ["/", "/api/status", "/api/failed", "/api/failed/\(id)", "/api/failed/\(id)/file", "/api/failed/f00000000000000000000x1",
                      "/no/such/page", "/metrics", "/failed"] {
             for token in [nil, "wrong", String(page.token.dropLast()), page.token + "x"] {
-                let answer = try probe.get(path, token: token)
+                let answer = try await probe.get(path, token: token)
                 #expect(answer.status == 401, "\(path): \(answer)")
                 bodies.insert(answer.text)
             }
         }
         for action in ["retry", "delete"] {
-            #expect(try probe.post("/api/failed/\(id)/\(action)", token: nil).status == 401)
+            #expect(try await probe.post("/api/failed/\(id)/\(action)", token: nil).status == 401)
             // The token itself in the cookie is no session.
-            #expect(try probe.send("POST", "/api/failed/\(id)/\(action)", headers: ["Cookie": "upscaled_session=\(page.token)",
+            #expect(try await probe.send("POST", "/api/failed/\(id)/\(action)", headers: ["Cookie": "upscaled_session=\(page.token)",
                                                                                      "Origin": page.address]).status == 401)
         }
         #expect(bodies.count == 1, "every refusal must look the same: \(bodies)")
         #expect(exists(h.failed.appending("broken.png")) && exists(h.failed.appending("broken.png.json")))
-        #expect(try probe.get("/api/status", token: page.token).status == 200)
+        #expect(try await probe.get("/api/status", token: page.token).status == 200)
         #expect(await h.stop() == 0)
     }
 
@@ -49,11 +49,11 @@ import UpscaledTestSupport
         let page = try await h.startWithPage()
         let port = page.probe.port
         for host in ["evil.example:\(port)", "127.0.0.1.nip.io:\(port)", "localhost:1"] {
-            let answer = try page.probe.send("GET", "/api/status", headers: ["Host": host, "Authorization": "Bearer \(page.token)"])
+            let answer = try await page.probe.send("GET", "/api/status", headers: ["Host": host, "Authorization": "Bearer \(page.token)"])
             #expect(answer.status == 403, "\(host): \(answer)")
         }
         for host in ["localhost:\(port)", "[::1]:\(port)"] {
-            #expect(try page.probe.send("GET", "/api/status", headers: ["Host": host, "Authorization": "Bearer \(page.token)"]).status == 200)
+            #expect(try await page.probe.send("GET", "/api/status", headers: ["Host": host, "Authorization": "Bearer \(page.token)"]).status == 200)
         }
         #expect(await h.stop() == 0)
     }
@@ -67,26 +67,26 @@ import UpscaledTestSupport
         let link = try #require(printed.output.split(separator: "\n").first { $0.contains("/login?code=") }, "\(printed.output)")
         let code = String(link.split(separator: "=").last ?? "")
         #expect(link.contains(page.address))
-        let form = try page.probe.get("/login?code=\(code)", token: nil)
+        let form = try await page.probe.get("/login?code=\(code)", token: nil)
         #expect(form.status == 200 && form.text.contains(code))
         let body = Array("code=\(code)".utf8)
         let contentType = "application/x-www-form-urlencoded"
         // Another site's form cannot spend it.
-        #expect(try page.probe.send("POST", "/login", headers: ["Origin": "http://evil.example", "Content-Type": contentType], body: body).status == 403)
-        let login = try page.probe.send("POST", "/login", headers: ["Origin": page.address, "Content-Type": contentType], body: body)
+        #expect(try await page.probe.send("POST", "/login", headers: ["Origin": "http://evil.example", "Content-Type": contentType], body: body).status == 403)
+        let login = try await page.probe.send("POST", "/login", headers: ["Origin": page.address, "Content-Type": contentType], body: body)
         #expect(login.status == 303, "\(login)")
         let setCookie = try #require(login.header("Set-Cookie"))
         #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && !setCookie.contains(page.token))
         let cookie = String(setCookie.split(separator: ";")[0])
         // Once only.
-        #expect(try page.probe.send("POST", "/login", headers: ["Origin": page.address, "Content-Type": contentType], body: body).status == 401)
-        #expect(try page.probe.send("GET", "/", headers: ["Cookie": cookie]).status == 200)
+        #expect(try await page.probe.send("POST", "/login", headers: ["Origin": page.address, "Content-Type": contentType], body: body).status == 401)
+        #expect(try await page.probe.send("GET", "/", headers: ["Cookie": cookie]).status == 200)
         // A change with the cookie but from elsewhere, or with no origin at all: refused, nothing moves.
         for headers in [["Cookie": cookie, "Origin": "http://evil.example"], ["Cookie": cookie]] {
-            #expect(try page.probe.send("POST", "/api/failed/\(id)/delete", headers: headers).status == 403)
+            #expect(try await page.probe.send("POST", "/api/failed/\(id)/delete", headers: headers).status == 403)
         }
         #expect(exists(h.failed.appending("broken.png")))
-        let delete = try page.probe.send("POST", "/act/failed/\(id)/delete", headers: ["Cookie": cookie, "Origin": page.address])
+        let delete = try await page.probe.send("POST", "/act/failed/\(id)/delete", headers: ["Cookie": cookie, "Origin": page.address])
         #expect(delete.status == 303 && delete.header("Location") == "/failed?done=delete")
         #expect(listFiles(h.failed).isEmpty)
         #expect(await h.stop() == 0)
@@ -100,20 +100,20 @@ import UpscaledTestSupport
         for path in ["/api/failed/..%2F..%2Fsecret.png/file", "/api/failed/../../secret.png", "/api/failed/%2Fetc%2Fpasswd/file",
                      "/api/failed/passwd.png/file", "/api/failed/broken.png/file", "/api/failed/\(id)x/file",
                      "/api/failed/%2e%2e/file", "/static/../../secret.png", "/api/quarantine/\(id)/file", "/api/failed/\(id)/../../../secret.png"] {
-            let answer = try probe.get(path, token: page.token)
+            let answer = try await probe.get(path, token: page.token)
             #expect([400, 404].contains(answer.status), "\(path): \(answer)")
             #expect(!answer.text.contains("root secret") && !answer.text.contains("root:x:0"))
         }
-        let listing = try probe.get("/api/failed", token: page.token)
+        let listing = try await probe.get("/api/failed", token: page.token)
         #expect(!listing.text.contains("passwd"), "a symlink is never listed: \(listing)")
-        let file = try probe.get("/api/failed/\(id)/file", token: page.token)
+        let file = try await probe.get("/api/failed/\(id)/file", token: page.token)
         #expect(file.status == 200 && file.text == "not an image at all")
         #expect(file.header("Content-Type") == "application/octet-stream" && file.header("Content-Disposition")?.hasPrefix("attachment") == true)
         for bad in ["retry-twice", "release", "..", "delete%00"] {
-            #expect(try probe.post("/api/failed/\(id)/\(bad)", token: page.token).status == 404)
+            #expect(try await probe.post("/api/failed/\(id)/\(bad)", token: page.token).status == 404)
         }
-        #expect(try probe.get("/api/failed?limit=100000", token: page.token).status == 400)
-        #expect(try probe.get("/api/failed?offset=-1", token: page.token).status == 400)
+        #expect(try await probe.get("/api/failed?limit=100000", token: page.token).status == 400)
+        #expect(try await probe.get("/api/failed?offset=-1", token: page.token).status == 400)
         #expect(exists(h.failed.appending("broken.png")))
         #expect(await h.stop() == 0)
     }
@@ -122,7 +122,7 @@ import UpscaledTestSupport
         let name = "<img src=x onerror=alert(1)>.png"
         let (h, page, _) = try await daemonWithAFailedFile(name)
         for path in ["/", "/failed", "/failed?q=%3Cimg"] {
-            let html = try page.probe.get(path, token: page.token)
+            let html = try await page.probe.get(path, token: page.token)
             #expect(html.status == 200)
             #expect(html.text.contains("&lt;img src=x onerror=alert(1)&gt;.png"), "\(path)")
             #expect(!html.text.contains("<img src=x"), "\(path)")
@@ -153,8 +153,8 @@ import UpscaledTestSupport
         let probe = HTTPProbe(socketPath: path)
         var info = stat()
         #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o660)
-        #expect(try probe.get("/api/status", token: nil).status == 401)
-        let answer = try probe.send("GET", "/api/status", headers: ["Host": "upscaled.nas.example", "Authorization": "Bearer \(page.token)"])
+        #expect(try await probe.get("/api/status", token: nil).status == 401)
+        let answer = try await probe.send("GET", "/api/status", headers: ["Host": "upscaled.nas.example", "Authorization": "Bearer \(page.token)"])
         #expect(answer.status == 200 && answer.text.contains("\"web\":\"\(path)\""), "\(answer)")
         // A socket left by a daemon that died is replaced at the next start.
         h.daemon?.signal(SIGKILL)
@@ -162,7 +162,7 @@ import UpscaledTestSupport
         #expect(FileManager.default.fileExists(atPath: path), "a killed daemon leaves its socket")
         try await h.restart()
         #expect(try await h.page().address == path)
-        #expect(try probe.get("/api/status", token: page.token).status == 200)
+        #expect(try await probe.get("/api/status", token: page.token).status == 200)
         #expect(await h.stop() == 0)
     }
 
@@ -193,7 +193,7 @@ import UpscaledTestSupport
         #expect(await eventually { exists(h.outbox.appending("a.png")) })
         flood.forEach { close($0) }
         flood = []
-        #expect(await eventually { (try? page.probe.get("/api/status", token: page.token))?.status == 200 })
+        #expect(await eventuallyAsync { (try? await page.probe.get("/api/status", token: page.token))?.status == 200 })
         #expect(await h.stop() == 0)
     }
 }

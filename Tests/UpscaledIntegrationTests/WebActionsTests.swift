@@ -8,8 +8,8 @@ import UpscaledTestSupport
 /// The page's actions over HTTP against the real binary: exactly-once, through the journal,
 /// with the daemon's own claim rules taking what goes back.
 @Suite struct WebActionsTests {
-    func ids(_ page: DaemonHarness.Page, _ folder: String) throws -> [String: String] {
-        let listing = try page.probe.get("/api/\(folder)?limit=500", token: page.token)
+    func ids(_ page: DaemonHarness.Page, _ folder: String) async throws -> [String: String] {
+        let listing = try await page.probe.get("/api/\(folder)?limit=500", token: page.token)
         let items = (listing.json as? [String: Any])?["items"] as? [[String: Any]] ?? []
         return Dictionary(uniqueKeysWithValues: items.compactMap { item in
             (item["name"] as? String).flatMap { name in (item["id"] as? String).map { (name, $0) } }
@@ -23,13 +23,13 @@ import UpscaledTestSupport
         let page = try await h.startWithPage()
         try h.drop("broken.png") { try writeFile($0, Array("not an image".utf8)) }
         #expect(await eventually { exists(h.failed.appending("broken.png")) })
-        let id = try #require(try ids(page, "failed")["broken.png"])
+        let id = try #require(try await ids(page, "failed")["broken.png"])
         let statuses = await withTaskGroup(of: Int.self) { group in
-            for _ in 0..<10 { group.addTask { (try? page.probe.post("/api/failed/\(id)/retry", token: page.token).status) ?? -1 } }
+            for _ in 0..<10 { group.addTask { (try? await page.probe.post("/api/failed/\(id)/retry", token: page.token).status) ?? -1 } }
             return await group.reduce(into: []) { $0.append($1) }
         }
         #expect(statuses.filter { $0 == 200 }.count == 1 && statuses.filter { $0 == 404 }.count == 9, "\(statuses)")
-        #expect(await eventually { (try? ids(page, "failed"))?["broken.png"].map { $0 != id } == true })
+        #expect(await eventuallyAsync { (try? await ids(page, "failed"))?["broken.png"].map { $0 != id } == true })
         #expect(await h.stop() == 0)
         let failures = h.daemon?.log.components(separatedBy: "failed broken.png").count ?? 0
         #expect(failures - 1 == 2, "one first failure and one retry:\n\(h.daemon?.log ?? "")")
@@ -43,13 +43,13 @@ import UpscaledTestSupport
         let page = try await h.startWithPage()
         try h.drop("broken.png") { try writeFile($0, Array("not an image".utf8)) }
         #expect(await eventually { exists(h.failed.appending("broken.png")) })
-        let old = try #require(try ids(page, "failed")["broken.png"])
-        #expect(try page.probe.post("/api/failed/\(old)/retry", token: page.token).status == 200)
-        #expect(await eventually { (try? ids(page, "failed"))?["broken.png"].map { $0 != old } == true })
-        #expect(try page.probe.post("/api/failed/\(old)/delete", token: page.token).status == 404)
+        let old = try #require(try await ids(page, "failed")["broken.png"])
+        #expect(try await page.probe.post("/api/failed/\(old)/retry", token: page.token).status == 200)
+        #expect(await eventuallyAsync { (try? await ids(page, "failed"))?["broken.png"].map { $0 != old } == true })
+        #expect(try await page.probe.post("/api/failed/\(old)/delete", token: page.token).status == 404)
         #expect(exists(h.failed.appending("broken.png")) && exists(h.failed.appending("broken.png.json")))
-        let new = try #require(try ids(page, "failed")["broken.png"])
-        let deleted = try page.probe.post("/api/failed/\(new)/delete", token: page.token)
+        let new = try #require(try await ids(page, "failed")["broken.png"])
+        let deleted = try await page.probe.post("/api/failed/\(new)/delete", token: page.token)
         #expect(deleted.status == 200 && (deleted.json as? [String: Any])?["outcome"] as? String == "deleted")
         #expect(await h.stop() == 0)
         #expect(h.everything.isEmpty)
@@ -67,33 +67,33 @@ import UpscaledTestSupport
                 """.utf8))
         }
         let page = try await h.startWithPage()
-        let quarantined = try ids(page, "quarantine")
-        let listing = try page.probe.get("/api/quarantine?q=FLAG", token: page.token)
+        let quarantined = try await ids(page, "quarantine")
+        let listing = try await page.probe.get("/api/quarantine?q=FLAG", token: page.token)
         #expect(((listing.json as? [String: Any])?["total"] as? Int) == 1)
         #expect(listing.text.contains("the API's content filter flagged flagged.png"))
-        let released = try page.probe.post("/api/quarantine/\(try #require(quarantined["flagged.png"]))/release", token: page.token)
+        let released = try await page.probe.post("/api/quarantine/\(try #require(quarantined["flagged.png"]))/release", token: page.token)
         #expect(released.status == 200 && (released.json as? [String: Any])?["path"] as? String == "archive/flagged.png")
-        #expect(try page.probe.post("/api/quarantine/\(try #require(quarantined["other.png"]))/delete", token: page.token).status == 200)
+        #expect(try await page.probe.post("/api/quarantine/\(try #require(quarantined["other.png"]))/delete", token: page.token).status == 200)
         #expect(listFiles(h.quarantine).isEmpty && exists(h.archive.appending("flagged.png")))
         try h.drop("a.png") { try ImageFactory.write($0, width: 40, height: 30) }
         #expect(await eventually { exists(h.outbox.appending("a.png")) })
         var jobs: [[String: Any]] = []
-        #expect(await eventually {
-            jobs = ((try? page.probe.get("/api/jobs", token: page.token))?.json as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        #expect(await eventuallyAsync {
+            jobs = ((try? await page.probe.get("/api/jobs", token: page.token))?.json as? [String: Any])?["items"] as? [[String: Any]] ?? []
             return !jobs.isEmpty
         })
         let job = try #require(jobs.first)
         #expect(job["file"] as? String == "a.png" && job["width"] as? Int == 80 && job["original"] as? String == "archive/a.png")
         let id = try #require(job["id"] as? String)
-        let result = try page.probe.get("/api/jobs/\(id)/result", token: page.token)
+        let result = try await page.probe.get("/api/jobs/\(id)/result", token: page.token)
         let onDisk = try readFile(h.outbox.appending("a.png"))
         #expect(result.status == 200 && result.header("Content-Type") == "image/png" && result.body == onDisk)
-        let thumb = try page.probe.get("/api/jobs/\(id)/thumb", token: page.token)
+        let thumb = try await page.probe.get("/api/jobs/\(id)/thumb", token: page.token)
         #expect(thumb.status == 200 && thumb.header("Content-Type") == "image/webp" && thumb.body.count > 20)
         // The history survives a restart.
         #expect(await h.stop() == 0)
         let again = try await h.startWithPage()
-        #expect(try again.probe.get("/api/jobs/\(id)", token: again.token).status == 200)
+        #expect(try await again.probe.get("/api/jobs/\(id)", token: again.token).status == 200)
         #expect(await h.stop() == 0)
     }
 
@@ -104,12 +104,12 @@ import UpscaledTestSupport
         let page = try await h.startWithPage()
         try h.drop("coins.png") { try FileManager.default.copyItem(atPath: try RealImages.path("coins.png").string, toPath: $0.string) }
         var id = ""
-        #expect(await eventually {
-            let jobs = ((try? page.probe.get("/api/jobs", token: page.token))?.json as? [String: Any])?["items"] as? [[String: Any]]
+        #expect(await eventuallyAsync {
+            let jobs = ((try? await page.probe.get("/api/jobs", token: page.token))?.json as? [String: Any])?["items"] as? [[String: Any]]
             id = jobs?.first?["id"] as? String ?? ""
             return !id.isEmpty
         })
-        #expect(try page.probe.get("/api/jobs/\(id)/thumb", token: page.token).status == 200)
+        #expect(try await page.probe.get("/api/jobs/\(id)/thumb", token: page.token).status == 200)
         let daemon = try #require(h.daemon)
         let pid = daemon.process.processIdentifier
         // A child belongs to the thread that started it: look in every thread's list.
@@ -141,16 +141,16 @@ import UpscaledTestSupport
             {"code":"content-filtered","reason":"the API's content filter flagged flagged.png","file":"flagged.png","fileBytesBase64":"\(Data("flagged.png".utf8).base64EncodedString())","engine":"fast","filedAt":"2026-12-04T00:00:00Z","details":{}}
             """.utf8))
         let page = try await h.startWithPage()                     // --engine local
-        let id = try #require(try ids(page, "quarantine")["flagged.png"])
-        #expect(try page.probe.post("/api/quarantine/\(id)/retry?engine=fast", token: page.token).status == 400)
-        #expect(try page.probe.post("/api/quarantine/\(id)/retry?engine=../../x", token: page.token).status == 400)
+        let id = try #require(try await ids(page, "quarantine")["flagged.png"])
+        #expect(try await page.probe.post("/api/quarantine/\(id)/retry?engine=fast", token: page.token).status == 400)
+        #expect(try await page.probe.post("/api/quarantine/\(id)/retry?engine=../../x", token: page.token).status == 400)
         #expect(exists(h.quarantine.appending("flagged.png")) && exists(h.quarantine.appending("flagged.png.json")))
-        let retried = try page.probe.post("/api/quarantine/\(id)/retry?engine=ai", token: page.token)
+        let retried = try await page.probe.post("/api/quarantine/\(id)/retry?engine=ai", token: page.token)
         #expect(retried.status == 200, "\(retried)")
         #expect(await eventually(timeout: .seconds(120)) { exists(h.archive.appending("flagged.png")) })
         var job: [String: Any] = [:]
-        #expect(await eventually {
-            let jobs = ((try? page.probe.get("/api/jobs", token: page.token))?.json as? [String: Any])?["items"] as? [[String: Any]]
+        #expect(await eventuallyAsync {
+            let jobs = ((try? await page.probe.get("/api/jobs", token: page.token))?.json as? [String: Any])?["items"] as? [[String: Any]]
             job = jobs?.first ?? [:]
             return !job.isEmpty
         })
