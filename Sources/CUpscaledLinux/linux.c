@@ -7,8 +7,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sched.h>
-#include <stdlib.h>
 #include <errno.h>
 #include <sys/socket.h>
 #include <signal.h>
@@ -47,8 +45,6 @@ void upscaled_release_free_memory(void) { malloc_trim(0); }
 
 int upscaled_lower_current_thread_priority(int nice_value) {
     // Linux's nice is per thread: PRIO_PROCESS with a thread id sets only that thread's.
-    struct sched_param none = { 0 };
-    if (getenv("UPSCALED_SCHED_IDLE")) sched_setscheduler(0, SCHED_IDLE, &none);
     return setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), nice_value);
 }
 

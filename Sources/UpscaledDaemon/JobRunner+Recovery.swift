@@ -68,10 +68,10 @@ extension JobRunner {
     /// would make a second job. A user's own hard link elsewhere is not a name found here.
     func isSecondName(_ claim: FilePath, relative: FilePath, claims: FilePath) -> Bool {
         var ours = stat()
-        guard lstat(claim.string, &ours) == 0, ours.st_nlink > 1 else { return false }
+        guard claim.withPlatformString({ lstat($0, &ours) }) == 0, ours.st_nlink > 1 else { return false }
         func same(_ path: FilePath) -> Bool {
             var other = stat()
-            return lstat(path.string, &other) == 0 && other.st_ino == ours.st_ino && other.st_dev == ours.st_dev
+            return path.withPlatformString({ lstat($0, &other) }) == 0 && other.st_ino == ours.st_ino && other.st_dev == ours.st_dev
         }
         if same(layout.join(layout.inbox, relative)) { return true }
         let folders = ([layout.claims] + layout.otherHostIDs().map { layout.ofHost($0).claims }).filter { $0 != claims }

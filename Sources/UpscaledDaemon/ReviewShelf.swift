@@ -70,7 +70,7 @@ public struct ReviewShelf: Sendable {
 
     static func modified(_ path: FilePath) -> Int64? {
         var info = stat()
-        guard lstat(path.string, &info) == 0 else { return nil }
+        guard path.withPlatformString({ lstat($0, &info) }) == 0 else { return nil }
         return Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
     }
 
@@ -88,20 +88,22 @@ public struct ReviewShelf: Sendable {
         // Its mtime before its entries: a change while it is read makes the listing stale, not wrong.
         guard let modified = Self.modified(directory), let entries = try? FileOperations.listDirectory(directory) else { return }
         folders.append((directory, modified))
-        let names = Set(entries.map(\.name.string))
-        for entry in entries where !entry.name.string.hasPrefix(".") {
+        // Names as bytes: two names that are not UTF-8 must never look alike (a String would
+        // repair both to the same replacement characters).
+        let names = Set(entries.map(\.name.bytes))
+        for entry in entries where entry.name.bytes.first != UInt8(ascii: ".") {
             let path = relative.isEmpty ? FilePath(root: nil, [entry.name]) : relative.appending(entry.name)
             var info = stat()
-            guard lstat(directory.appending(entry.name).string, &info) == 0 else { continue }
+            guard directory.appending(entry.name).withPlatformString({ lstat($0, &info) }) == 0 else { continue }
             switch info.st_mode & S_IFMT {
             case S_IFDIR where depth < Self.maximumDepth:
                 walk(path, depth: depth + 1, into: &found, folders: &folders)
             case S_IFREG:
-                let name = entry.name.string
-                if name.hasSuffix(".json"), names.contains(String(name.dropLast(5))) { continue }
-                if kind == .quarantine, name.contains(".blurred.") { continue }     // the API's kept answer
+                let name = entry.name.bytes
+                if name.count > 5, name.suffix(5).elementsEqual(".json".utf8), names.contains(Array(name.dropLast(5))) { continue }
+                if kind == .quarantine, entry.name.display.contains(".blurred.") { continue }     // the API's kept answer
                 let sidecarName = OutputNaming.sidecar(for: entry.name)
-                let sidecar = names.contains(sidecarName.string) ? directory.appending(sidecarName) : nil
+                let sidecar = names.contains(sidecarName.bytes) ? directory.appending(sidecarName) : nil
                 let inode = UInt64(info.st_ino)
                 let changed = UInt64(info.st_ctim.tv_sec) * 1_000_000_000 + UInt64(info.st_ctim.tv_nsec)
                 found.append(Item(id: id(of: path, inode: inode, changed: changed), relative: path, size: Int64(info.st_size),

@@ -32,10 +32,11 @@ public final class Thumbnailer: Sendable {
         if helper != nil { Self.worker.post { lowerCurrentThreadPriority() } }
     }
 
-    /// The cache file for `source` as it is now (nil when it cannot be stat'ed).
+    /// The cache file for `source` as it is now (nil when it cannot be stat'ed or is no regular
+    /// file: a FIFO would hang the helper that opens it).
     public func cacheFile(for source: FilePath) -> FilePath? {
         var info = stat()
-        guard lstat(source.string, &info) == 0 else { return nil }
+        guard source.withPlatformString({ lstat($0, &info) }) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
         let key = OutputNaming.fnv1a64Hex(source.bytes + Array("|\(info.st_ino)|\(info.st_size)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)".utf8))
         return cache.appending("\(key).webp")
     }

@@ -249,10 +249,15 @@ extension FileOperations {
         if durable { try syncDirectory(directory) }
     }
 
-    /// Reads a whole (small) file.
+    /// Reads a whole (small) regular file. Anything else is refused (EINVAL) without waiting: a
+    /// FIFO or a device planted where a sidecar or a cache file is expected would otherwise
+    /// block the reading thread for good (opened `O_NONBLOCK`, then checked with `fstat`).
     public static func readAll(_ path: FilePath, limit: Int = 16 << 20) throws(SystemCallError) -> [UInt8] {
-        let fd = try retrying("open", on: path) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+        let fd = try retrying("open", on: path) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SystemCallError("fstat", path: path, errno: errno) }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw SystemCallError("read", path: path, errno: EINVAL) }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while out.count < limit {

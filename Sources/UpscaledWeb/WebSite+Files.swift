@@ -36,7 +36,7 @@ extension WebSite {
     func stream(_ path: FilePath, inode: UInt64?, request: Request) async throws -> Response? {
         let found: (size: Int64, inode: UInt64, head: [UInt8])? = try await io {
             var info = stat()
-            guard lstat(path.string, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
+            guard path.withPlatformString({ lstat($0, &info) }) == 0, info.st_mode & S_IFMT == S_IFREG,
                   inode == nil || UInt64(info.st_ino) == inode else { return nil }
             let head = (try? FileOperations.readHead(path, count: ImageFormat.sniffLength)) ?? []
             return (Int64(info.st_size), UInt64(info.st_ino), head)
@@ -64,7 +64,8 @@ extension WebSite {
         let expected = found.inode
         return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: Int(size)) { writer in
             let fd = try await io.runIfActive { () throws(SystemCallError) -> CInt in
-                let fd = open(path.string, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                // O_NONBLOCK: a FIFO put in the listed file's place must not hang the page's thread.
+                let fd = path.withPlatformString { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
                 guard fd >= 0 else { throw SystemCallError("open", path: path, errno: errno) }
                 var info = stat()
                 guard fstat(fd, &info) == 0, UInt64(info.st_ino) == expected, Int64(info.st_size) == size else {

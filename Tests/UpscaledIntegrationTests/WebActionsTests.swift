@@ -111,11 +111,7 @@ import UpscaledTestSupport
         })
         #expect(try await page.probe.get("/api/jobs/\(id)/thumb", token: page.token).status == 200)
         let daemon = try #require(h.daemon)
-        let pid = daemon.process.processIdentifier
-        // A child belongs to the thread that started it: look in every thread's list.
-        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        let children = threads.compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/children", encoding: .utf8) }.joined(separator: " ")
-        let helper = try #require(children.split(separator: " ").compactMap { Int32($0) }.first, "no preview helper runs")
+        let helper = try #require(children(of: daemon.process.processIdentifier).first, "no preview helper runs")
         // Beyond its socket (0, 1) and /dev/null (2), only what it opened itself (its event loops'
         // epoll and eventfds): no socket or pipe of the daemon's.
         let descriptors = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(helper)/fd")) ?? []).compactMap { fd in
@@ -129,6 +125,33 @@ import UpscaledTestSupport
                 .split(separator: " ").first
             return state == nil || state == "Z"                     // gone, or exited and not yet reaped by init
         }, "the helper outlived a killed daemon")
+    }
+
+    /// A helper that exits (as it does after a minute idle; here it is killed) is reaped at once,
+    /// not left `<defunct>` under the daemon until the next preview, and the next preview starts
+    /// another.
+    @Test func aPreviewHelperThatExitsIsReapedAtOnce() async throws {
+        let h = try DaemonHarness()
+        let page = try await h.startWithPage()
+        for name in ["coins.png", "coins-2.png"] {
+            try h.drop(name) { try FileManager.default.copyItem(atPath: try RealImages.path("coins.png").string, toPath: $0.string) }
+        }
+        var jobs: [String] = []
+        #expect(await eventuallyAsync {
+            let items = ((try? await page.probe.get("/api/jobs", token: page.token))?.json as? [String: Any])?["items"] as? [[String: Any]]
+            jobs = items?.compactMap { $0["id"] as? String } ?? []
+            return jobs.count == 2
+        })
+        #expect(try await page.probe.get("/api/jobs/\(jobs[0])/thumb", token: page.token).status == 200)
+        let daemon = try #require(h.daemon)
+        let pid = daemon.process.processIdentifier
+        let helper = try #require(children(of: pid).first, "no preview helper runs")
+        kill(helper, SIGKILL)
+        #expect(await eventually { !FileManager.default.fileExists(atPath: "/proc/\(helper)") && children(of: pid).isEmpty },
+                "the helper that exited was not reaped: \((try? String(contentsOfFile: "/proc/\(helper)/stat", encoding: .utf8)) ?? "")")
+        #expect(try await page.probe.get("/api/jobs/\(jobs[1])/thumb", token: page.token).status == 200)
+        #expect(children(of: pid).count == 1, "the next preview started no helper")
+        #expect(await h.stop() == 0)
     }
 
     /// A photo the cloud quarantined, retried from the page with the offline AI engine while the
@@ -163,3 +186,10 @@ import UpscaledTestSupport
     }
 }
 
+/// The processes `pid` started (a child is listed under the thread that started it: every
+/// thread's list is read).
+func children(of pid: pid_t) -> [pid_t] {
+    let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    return threads.compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/children", encoding: .utf8) }
+        .joined(separator: " ").split(separator: " ").compactMap { pid_t($0) }
+}
