@@ -18,7 +18,7 @@ extension PageHTML {
         html += "<ul class=\"grid\" id=\"results\">" + page.items.map(card).joined() + "</ul>"
         if page.items.isEmpty { html += "<p class=\"empty\">No job yet: drop an image into the inbox.</p>" }
         if full {
-            let q = (query.text.isEmpty ? "" : "&amp;q=\(HTMLText.queryValue(query.text))") + (outcome.map { "&amp;outcome=\($0)" } ?? "")
+            let q = query.pagingParameters + (outcome.map { "&amp;outcome=\($0)" } ?? "")
             var links: [String] = []
             if page.offset > 0 { links.append("<a href=\"/jobs?offset=\(max(0, page.offset - page.limit))\(q)\">newer</a>") }
             if page.offset + page.items.count < page.total { links.append("<a href=\"/jobs?offset=\(page.offset + page.limit)\(q)\">older</a>") }
@@ -38,8 +38,9 @@ extension PageHTML {
             """
     }
 
-    /// One job: the before/after slider at full size (the original, enlarged by the browser,
-    /// under the result; the handle uncovers one or the other), then its facts.
+    /// One job: the before/after slider (the original, enlarged by the browser, under the
+    /// result; the handle uncovers one or the other), fitted to the window or at the result's
+    /// actual pixels (one image pixel per screen pixel, scrolled), then its facts.
     static func job(_ job: JobJSON) -> String {
         var facts: [(String, String)] = [("file", job.file), ("outcome", job.outcome)]
         if let w = job.inputWidth, let h = job.inputHeight { facts.append(("original size", "\(w) × \(h)")) }
@@ -55,12 +56,14 @@ extension PageHTML {
             let height = job.height ?? 600
             if let original = job.originalURL {
                 html += """
-                    <div class="compare" id="compare" data-width="\(width)" data-height="\(height)">\
+                    <div class="compare-frame" id="compare-frame">\
+                    <div class="compare" id="compare" tabindex="0" data-width="\(width)" data-height="\(height)">\
                     <img class="before" alt="before: the original" src="\(original)" width="\(width)" height="\(height)">\
                     <img class="after" alt="after: the result" src="\(result)" width="\(width)" height="\(height)">\
-                    <span class="handle" aria-hidden="true"></span><span class="tag tag-before">before</span><span class="tag tag-after">after</span></div>\
-                    <label class="slider">before <input id="slider" type="range" min="0" max="100" value="50" \
-                    aria-label="where the comparison divides"> after</label>
+                    <span class="handle" aria-hidden="true"></span><span class="tag tag-before">before</span><span class="tag tag-after">after</span></div></div>\
+                    <div class="slider"><label>before <input id="slider" type="range" min="0" max="100" value="50" \
+                    aria-label="where the comparison divides"> after</label>\
+                    <button type="button" id="zoom" class="zoom" aria-pressed="false">actual pixels</button></div>
                     """
             } else {
                 html += "<p>The original was deleted (after_success = \"delete\"): the result alone.</p><img class=\"result\" alt=\"the result\" src=\"\(result)\">"

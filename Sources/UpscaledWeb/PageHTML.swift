@@ -78,7 +78,7 @@ enum PageHTML {
         }
         html += "</ul>"
         if full {
-            let q = query.text.isEmpty ? "" : "&amp;q=\(HTMLText.queryValue(query.text))"
+            let q = query.pagingParameters
             var links: [String] = []
             if page.offset > 0 { links.append("<a href=\"/\(kind)?offset=\(max(0, page.offset - page.limit))\(q)\">newer</a>") }
             if page.offset + page.items.count < page.total { links.append("<a href=\"/\(kind)?offset=\(page.offset + page.limit)\(q)\">older</a>") }

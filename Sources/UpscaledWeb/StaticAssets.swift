@@ -14,11 +14,25 @@ enum StaticAssets {
       const box = document.getElementById("compare");
       const slider = document.getElementById("slider");
       if (!box || !slider) return;
-      // At most its own size, and short enough that its facts show below it.
+      // Fitted: at most its own size, and short enough that its facts show below it. Actual
+      // pixels: one pixel of the result per pixel of the screen (devicePixelRatio), scrolled.
       const w = Number(box.dataset.width), h = Number(box.dataset.height);
-      box.style.maxWidth = "min(" + w + "px, calc(70vh * " + (w / h) + "))";
+      const fitted = "min(" + w + "px, calc(70vh * " + (w / h) + "))";
+      box.style.maxWidth = fitted;
       box.style.aspectRatio = w + " / " + h;
-      slider.parentElement.style.maxWidth = box.style.maxWidth;
+      slider.parentElement.style.maxWidth = fitted;
+      const frame = document.getElementById("compare-frame");
+      const zoom = document.getElementById("zoom");
+      if (frame && zoom) {
+        zoom.addEventListener("click", () => {
+          const actual = !frame.classList.contains("actual");
+          frame.classList.toggle("actual", actual);
+          box.style.maxWidth = actual ? "none" : fitted;
+          box.style.width = actual ? (w / (window.devicePixelRatio || 1)) + "px" : "";
+          zoom.setAttribute("aria-pressed", String(actual));
+          zoom.textContent = actual ? "fit to the window" : "actual pixels";
+        });
+      }
       const show = (percent) => {
         const p = Math.max(0, Math.min(100, percent));
         box.style.setProperty("--pos", p + "%");
@@ -148,7 +162,12 @@ enum StaticAssets {
     .compare .handle { position: absolute; top: 0; bottom: 0; left: var(--pos); width: 2px; background: #fff; box-shadow: 0 0 4px #000; }
     .tag { position: absolute; top: .5em; padding: .1em .5em; border-radius: .3em; background: #000a; color: #fff; font-size: .85em; }
     .tag-before { left: .5em; } .tag-after { right: .5em; }
-    .slider { display: flex; gap: .6em; align-items: center; margin: .6em 0; } .slider input { flex: 1; }
+    .compare-frame.actual { overflow: auto; max-height: 80vh; border-radius: .4em; }
+    .compare-frame.actual .compare { border-radius: 0; }
+    .compare:focus-visible { outline: 2px solid var(--accent, #36c); outline-offset: 2px; }
+    .slider { display: flex; gap: .6em; align-items: center; margin: .6em 0; }
+    .slider label { display: flex; flex: 1; gap: .6em; align-items: center; } .slider input { flex: 1; }
+    .zoom { white-space: nowrap; }
     img.result { max-width: 100%; }
     .shelf { list-style: none; padding: 0; }
     .item { display: grid; grid-template-columns: 96px 1fr auto; gap: 1em; align-items: start; padding: .6em 0; border-bottom: 1px solid #8884; }

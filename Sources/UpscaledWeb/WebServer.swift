@@ -91,8 +91,8 @@ public struct WebServer: Service {
             }
         } catch {
             logger.error("""
-                the page cannot listen on \(config.listen) (web.listen): \(error); the daemon goes on without it. \
-                Choose another address, or "off", in [web] of config.toml
+                the page cannot listen on \(config.listen) (web.listen): \(Self.explain(error)); the daemon goes on \
+                without it. Choose another address, or "off", in [web] of config.toml
                 """)
             status.set(web: nil)
             await executor.shutdown()
@@ -116,6 +116,17 @@ public struct WebServer: Service {
             let name = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
             return name.contains(":") ? "http://[\(name)]:\(port)" : "http://\(name):\(port)"
         case .off: return "off"
+        }
+    }
+
+    /// A system call's failure in words (NIO's own description names its internal call).
+    static func explain(_ error: any Error) -> String {
+        guard let io = error as? IOError else { return "\(error)" }
+        switch io.errnoCode {
+        case EADDRINUSE: return "the address is already in use (another program, or another upscaled, listens there)"
+        case EACCES: return "permission denied (ports below 1024 need privileges; a socket's folder must be writable)"
+        case EADDRNOTAVAIL: return "this machine has no such address"
+        default: return Errno(rawValue: io.errnoCode).description
         }
     }
 

@@ -46,7 +46,15 @@ struct ActionJSON: Codable, Sendable {
 struct ShelfQuery: Sendable {
     var offset = 0
     var limit = 50
+    /// As typed (the search box shows it back so).
     var text = ""
+    /// What names are matched against, in lower case as they are.
+    var needle: String { text.lowercased() }
+
+    /// `limit` and `q` for the newer/older links (HTML-escaped), so the next page keeps both.
+    var pagingParameters: String {
+        (limit == 50 ? "" : "&amp;limit=\(limit)") + (text.isEmpty ? "" : "&amp;q=\(HTMLText.queryValue(text))")
+    }
 
     init(_ uri: URI) throws(HTTPError) {
         let query = uri.queryParameters
@@ -60,7 +68,7 @@ struct ShelfQuery: Sendable {
         }
         if let value = query["q"] {
             guard value.utf8.count <= 200 else { throw HTTPError(.badRequest, message: "q is longer than 200 bytes") }
-            text = String(value).lowercased()
+            text = String(value)
         }
     }
 }
@@ -108,7 +116,7 @@ extension WebSite {
         let shelf = self.shelf(kind)
         return try await io {
             var items = self.items(shelf)
-            if !query.text.isEmpty { items = items.filter { $0.relative.display.lowercased().contains(query.text) } }
+            if !query.text.isEmpty { items = items.filter { $0.relative.display.lowercased().contains(query.needle) } }
             let slice = items.dropFirst(query.offset).prefix(query.limit)
             return ShelfPageJSON(folder: kind.rawValue, total: items.count, offset: query.offset, limit: query.limit,
                                  items: slice.map { Self.describe($0, on: shelf) })

@@ -85,7 +85,7 @@ extension WebSite {
                 }
                 outcome = chosen
             }
-            let found = self.parts.history.recent(offset: query.offset, limit: query.limit, outcome: outcome, text: query.text)
+            let found = self.parts.history.recent(offset: query.offset, limit: query.limit, outcome: outcome, text: query.needle)
             return WebSite.json(JobsPageJSON(total: found.total, offset: query.offset, limit: query.limit, items: found.entries.map(JobJSON.init)))
         }
         router.get("/api/jobs/:id") { _, context in

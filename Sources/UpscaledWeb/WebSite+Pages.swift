@@ -33,7 +33,7 @@ extension WebSite {
         router.get("/jobs") { request, _ in
             let query = try ShelfQuery(request.uri)
             let outcome = request.uri.queryParameters["outcome"].flatMap { HistoryEntry.Outcome(rawValue: String($0)) }
-            let found = self.parts.history.recent(offset: query.offset, limit: query.limit, outcome: outcome, text: query.text)
+            let found = self.parts.history.recent(offset: query.offset, limit: query.limit, outcome: outcome, text: query.needle)
             let page = JobsPageJSON(total: found.total, offset: query.offset, limit: query.limit, items: found.entries.map(JobJSON.init))
             return WebSite.html(PageHTML.document(title: "Upscaled: history",
                                                   body: PageHTML.recent(page, full: true, query: query, outcome: outcome?.rawValue)))

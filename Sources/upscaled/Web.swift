@@ -17,10 +17,6 @@ extension Upscaled {
 
         func run() throws {
             let config = try options.loadConfigOrExit()
-            guard config.web.listen != .off else {
-                Logging.fail("upscaled: the page is off (web.listen = \"off\"); set [web] listen in config.toml and reload")
-                throw ExitCode(1)
-            }
             guard let bytes = try? FileOperations.readAll(config.statusFile),
                   let snapshot = try? JSONDecoder().decode(StatusSnapshot.self, from: Data(bytes)),
                   snapshot.state != .stopped, kill(snapshot.pid, 0) == 0 || errno == EPERM else {
@@ -28,9 +24,17 @@ extension Upscaled {
                              + "start it (systemctl --user start upscaled), then run this again")
                 throw ExitCode(3)
             }
+            // What the running daemon says it listens on wins over this configuration: it may
+            // have been started with --web-listen, or before the file changed.
             guard let address = snapshot.web else {
-                Logging.fail("upscaled: the daemon (pid \(snapshot.pid)) runs, but its page does not listen on \(config.web.listen); "
-                             + "the journal says why (journalctl --user -u upscaled)")
+                if config.web.listen == .off {
+                    Logging.fail("upscaled: the page is off (web.listen = \"off\"); set [web] listen in config.toml, "
+                                 + "then restart the daemon (systemctl --user restart upscaled)")
+                } else {
+                    Logging.fail("upscaled: the daemon (pid \(snapshot.pid)) runs without its page: it could not listen "
+                                 + "(the address taken?) or was started with --web-listen off; "
+                                 + "the journal says which (journalctl --user -u upscaled)")
+                }
                 throw ExitCode(1)
             }
             let code: String

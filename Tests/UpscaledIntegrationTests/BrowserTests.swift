@@ -58,6 +58,15 @@ import UpscaledTestSupport
         #expect(try await browser.run("return document.getElementById('slider').value") as? String == "\(Int(position.rounded()))")
         try keep(await browser.screenshot(), "page-compare.png", in: h, also: shots)
 
+        // Actual pixels: one pixel of the result per pixel of the screen (scrolled), then fitted again.
+        let boxWidth = "return document.getElementById('compare').getBoundingClientRect().width"
+        try await browser.click(try await browser.wait(for: "#zoom"))
+        let actual = try await browser.run(boxWidth) as? Double ?? 0
+        let pixels = try await browser.run("return Number(document.getElementById('compare').dataset.width) / window.devicePixelRatio") as? Double ?? 0
+        #expect(abs(actual - pixels) < 1 && actual > width, "at actual pixels the comparison is \(actual) px wide, not \(pixels)")
+        try await browser.click(try await browser.wait(for: "#zoom"))
+        #expect(abs((try await browser.run(boxWidth) as? Double ?? 0) - width) < 1, "fitted again")
+
         // The failed file: its reason shows; once the limit is raised, retry from the page.
         try await browser.open(page.address + "/failed")
         let reason = try await browser.wait(for: "#failed .item .reason")
