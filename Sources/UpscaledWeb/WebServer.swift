@@ -58,7 +58,7 @@ public struct WebServer: Service {
         let site = WebSite(parts: parts, token: token, logins: LoginCodes(layout: parts.layout), files: files)
         let responder = site.router().buildResponder()
         let status = parts.status
-        let server = try HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(75))).buildServer(
+        let server = try HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [RequestHeadDeadline()], idleTimeout: .seconds(75))).buildServer(
             configuration: ServerConfiguration(address: address,
                                                availableConnectionsDelegate: .maximum(Self.maximumConnections, logger: logger)),
             eventLoopGroup: executor.group,

@@ -196,5 +196,45 @@ import UpscaledTestSupport
         #expect(await eventuallyAsync { (try? await page.probe.get("/api/status", token: page.token))?.status == 200 })
         #expect(await h.stop() == 0)
     }
-}
 
+    /// Slowloris: more connections than the page takes at once, each sending a header line every
+    /// two seconds and never finishing its request. Each is closed when its head is not in after
+    /// ten seconds, so a request with the token still gets through while they trickle on.
+    @Test func slowRequestHeadsCannotHoldThePage() async throws {
+        let h = try DaemonHarness()
+        let page = try await h.startWithPage()
+        var slow: [CInt] = []
+        defer { slow.forEach { close($0) } }
+        for _ in 0..<140 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(page.probe.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            slow.append(fd)
+        }
+        let trickle = { (line: String) in
+            for fd in slow { _ = Array(line.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) } }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        trickle("GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:\(page.probe.port)\r\n")
+        let started = ContinuousClock.now
+        let answer = Task { () -> (Int, Duration) in
+            try await Task.sleep(for: .seconds(4))
+            let asked = ContinuousClock.now
+            let status = (try? await page.probe.get("/api/status", token: page.token))?.status ?? -1
+            return (status, ContinuousClock.now - asked)
+        }
+        while ContinuousClock.now - started < .seconds(26) {
+            try await Task.sleep(for: .seconds(2))
+            trickle("X-Slow: 1\r\n")
+        }
+        let (status, took) = try await answer.value
+        #expect(status == 200, "a request with the token did not get through the slow connections")
+        #expect(took < .seconds(15), "it waited \(took) behind them")
+        #expect(await h.stop() == 0)
+    }
+}
