@@ -71,7 +71,7 @@ enum PageHTML {
             html += """
                 <li class="item" data-id="\(item.id)"><a class="thumb" href="\(item.file)"><img loading="lazy" alt="" src="/api/\(kind)/\(item.id)/thumb"></a>\
                 <div class="what"><p class="name">\(e(item.name))</p><p class="reason">\(e(item.reason ?? "no reason was filed"))</p>\
-                <p class="meta">\(e(item.code ?? "")) · \(item.size) bytes · \(e(item.engine ?? "")) · \(e(item.filedAt ?? item.modified))</p>\
+                <p class="meta">\(e([item.code, "\(item.size) bytes", item.engine, item.filedAt ?? item.modified].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " · ")))</p>\
                 \(details.isEmpty ? "" : "<details><summary>details</summary><dl>\(details)</dl></details>")</div>\
                 <div class="actions">\(buttons)</div></li>
                 """

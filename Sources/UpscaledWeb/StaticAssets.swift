@@ -129,9 +129,36 @@ enum StaticAssets {
       });
     }
 
+    // A delete asks first: it cannot be undone.
+    function confirmDeletes() {
+      document.querySelectorAll("form button.delete").forEach((button) => {
+        button.form.addEventListener("submit", (event) => {
+          const item = button.closest(".item");
+          const name = item ? item.querySelector(".name").textContent : "this file";
+          if (!window.confirm("Delete " + name + " for good? This cannot be undone.")) event.preventDefault();
+        });
+      });
+    }
+
+    // A file with no preview (not an image, or broken): a plain box, not a broken picture.
+    function markMissingPreviews() {
+      document.querySelectorAll(".thumb img").forEach((img) => {
+        const none = () => {
+          const span = document.createElement("span");
+          span.className = "no-preview";
+          span.textContent = "no preview";
+          img.replaceWith(span);
+        };
+        if (img.complete && img.naturalWidth === 0 && img.getAttribute("src")) none();
+        else img.addEventListener("error", none);
+      });
+    }
+
     document.addEventListener("DOMContentLoaded", () => {
       submitLogin();
       setUpCompare();
+      confirmDeletes();
+      markMissingPreviews();
       listen();
     });
     """#
@@ -172,6 +199,8 @@ enum StaticAssets {
     .shelf { list-style: none; padding: 0; }
     .item { display: grid; grid-template-columns: 96px 1fr auto; gap: 1em; align-items: start; padding: .6em 0; border-bottom: 1px solid #8884; }
     .thumb img { width: 96px; height: 96px; object-fit: cover; background: #8882; border-radius: .3em; }
+    .no-preview { display: grid; place-items: center; width: 96px; height: 96px; background: #8882; border-radius: .3em;
+                  color: var(--muted); font-size: .8em; }
     .name { font-weight: 600; margin: 0; word-break: break-all; } .reason { margin: .2em 0; } .meta { color: var(--muted); font-size: .85em; margin: 0; }
     .actions { display: flex; gap: .4em; } .actions form { margin: 0; }
     button { font: inherit; padding: .3em .8em; border-radius: .4em; border: 1px solid #8886; cursor: pointer; }
