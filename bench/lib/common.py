@@ -20,11 +20,11 @@ OPTIONAL_SECTIONS = AI_SECTIONS + ["cluster", "web"]
 FULL = dict(lat_n=1000, lat_rounds=2, tp_n=200, tp_size=1000, tp_runs=3, sweep_n=12, sweep_runs=3,
             big=2048, mem_runs=3, queue_n=10000, queue_runs=3, idle_s=60, idle_settle_s=30, burst_n=10000, burst_runs=3,
             burst_timeout=900, cloud_files=400, cluster_n=48, cluster_runs=3,
-            web_failed=10_000, web_drops=200, web_clients=50)
+            web_failed=10_000, web_drops=500, web_blocks=5, web_clients=50)
 SMOKE = dict(lat_n=40, lat_rounds=1, tp_n=6, tp_size=256, tp_runs=3, sweep_n=2, sweep_runs=2,
              big=512, mem_runs=2, queue_n=300, queue_runs=1, idle_s=5, idle_settle_s=1, burst_n=300, burst_runs=1,
              burst_timeout=120, cloud_files=30, cluster_n=6, cluster_runs=1,
-             web_failed=300, web_drops=20, web_clients=10)
+             web_failed=300, web_drops=20, web_blocks=2, web_clients=10)
 
 # The targets.
 TARGET_P99_MS = 10.0

@@ -2,23 +2,27 @@
 
 One daemon (local engine) with its page on a free port and 10,000 files in failed/ (hard links of
 one real photo, each with its sidecar, as the daemon files them). First the listings are timed
-(the first page, the last page, a search, the HTML page, one file). Then 200 files are dropped
-one at a time and the drop→claim latency measured as in section 1, twice: with no client, and
-with 50 clients (threads, keep-alive connections) hammering `/api/jobs` and thumbnails of the
-failed files (each a libvips `thumbnail` the first time) the whole while. The issue's goal: p99
-with the crowd at most 2x p99 without, and the daemon's RSS within the memory goal + 30 MB.
+(the first page, the last page, a search, the HTML page, one file). Then files are dropped one
+at a time and the drop→claim latency measured as in section 1, under three conditions: no client;
+50 clients (threads, keep-alive connections; `web_crowd.py`) hammering `/api/jobs` and thumbnails
+of the failed files (each a libvips `thumbnail` the first time) at nice 10; the same at nice 0.
+The conditions are interleaved in blocks (order rotated), so the machine's drift falls on each
+alike, and every round also drops as many files into a control claimer (`web_reference.py`: the
+daemon's claim syscalls, one thread, nothing else), which tells the machine's share of the
+crowd's effect from the daemon's. The issue's goal: p99 with the crowd at most 2x p99 without,
+and the daemon's RSS within the memory goal + 30 MB.
 """
 
-import http.client
 import json
 import os
-import random
 import threading
 import time
 
 from .common import Broken, loadavg, log, pct
 from .daemon import Daemon, account, host_state, page_address, status_kib
 from .inotify import IN_MOVED_TO, Inotify
+from .web_crowd import Client, Crowd
+from .web_reference import ReferenceClaimer
 
 PHOTO = os.path.join(os.environ.get("UPSCALED_TEST_IMAGES", "/usr/local/share/upscaled/test-images"), "rocket.jpg")
 RSS_GOAL_MB = 100 + 30      # section 3's peak RSS goal for a job, plus the 30 MB the issue allows the page
@@ -37,26 +41,6 @@ def fill_failed(root, n):
                        "fileBytesBase64": "", "engine": "local", "filedAt": "2026-12-04T00:00:00Z", "details": {}}, f)
 
 
-class Client:
-    def __init__(self, port, token):
-        self.port, self.token = port, token
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-    def get(self, path):
-        for attempt in (0, 1):          # a keep-alive connection the server closed: once more
-            try:
-                self.conn.request("GET", path, headers={"Authorization": f"Bearer {self.token}",
-                                                        "Host": f"127.0.0.1:{self.port}"})
-                r = self.conn.getresponse()
-                return r.status, r.read()
-            except (http.client.HTTPException, OSError):
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-                if attempt:
-                    raise
-        return None
-
-
 def timed(client, path, n):
     times = []
     for _ in range(n):
@@ -68,10 +52,25 @@ def timed(client, path, n):
     return dict(p50=pct(times, 50), p99=pct(times, 99), n=n, bytes=len(body))
 
 
-def drops(ctx, root, names):
-    """Each name renamed into the inbox, one at a time; ms from the rename to the claim."""
-    stage = os.path.join(root, "stage")
-    inbox, claims = os.path.join(root, "inbox"), host_state(root, "claims")
+def walked(client, root, n):
+    """The first page right after failed/ changed (a hidden file made or removed there changes
+    its mtime, and the daemon walks the whole folder again), n times."""
+    marker = os.path.join(root, "failed", ".bench-change")
+    times = []
+    for i in range(n):
+        if i % 2:
+            os.unlink(marker)
+        else:
+            open(marker, "w").close()
+        times.append(timed(client, "/api/failed?limit=50", 1)["p50"])
+    if os.path.exists(marker):
+        os.unlink(marker)
+    return dict(p50=pct(times, 50), p99=pct(times, 99), n=n, bytes=0)
+
+
+def drops(ctx, stage, inbox, claims, names):
+    """Each name renamed from `stage` into `inbox`, one at a time; ms from the rename to its claim
+    (a rename into `claims`, seen by inotify)."""
     ino = Inotify()
     ino.add(claims, IN_MOVED_TO)
     lat = []
@@ -124,77 +123,69 @@ def family_kib(pid):
     return rss, total
 
 
-def crowd(port, token, ids, n_clients, nice, seconds_file, stop_file):
-    """The clients, in a process of their own at `nice`: n_clients threads, each one keep-alive
-    connection, asking for /api/jobs and thumbnails without pause until stop_file appears."""
-    os.nice(nice)
-    stop = threading.Event()
-    counts = dict(requests=0, thumbs=0, errors=0)
-    lock = threading.Lock()
+class RssSampler:
+    """The daemon's VmRSS and its family's PSS (with the preview helper), every 0.2 s while on."""
 
-    def hammer(seed):
-        rnd = random.Random(seed)
-        c = Client(port, token)
-        while not stop.is_set():
-            path = "/api/jobs?limit=50" if rnd.random() < 0.5 else f"/api/failed/{rnd.choice(ids)}/thumb"
-            try:
-                status, _ = c.get(path)
-            except (http.client.HTTPException, OSError):
-                status = None
-            with lock:
-                counts["requests"] += 1
-                counts["thumbs"] += "thumb" in path
-                counts["errors"] += status != 200
-    threads = [threading.Thread(target=hammer, args=(i,), daemon=True) for i in range(n_clients)]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    while not os.path.exists(stop_file):
-        time.sleep(0.05)
-    stop.set()
-    for t in threads:
-        t.join()
-    counts["seconds"] = time.monotonic() - t0
-    with open(seconds_file, "w") as f:
-        json.dump(counts, f)
+    def __init__(self, pid):
+        self.pid, self.samples, self.done = pid, [family_kib(pid)], threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.done.wait(0.2):
+            self.samples.append(family_kib(self.pid))
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        return max(r for r, _ in self.samples) / 1024, max(p for _, p in self.samples) / 1024
 
 
-def crowd_round(ctx, root, d, port, token, ids, n_clients, nice, names):
-    """names dropped one at a time while the crowd (at `nice`) runs; RSS sampled meanwhile."""
-    import multiprocessing
-    report, stop_file = ctx.path(f"web-crowd-{nice}.json"), ctx.path(f"web-crowd-{nice}.stop")
-    proc = multiprocessing.get_context("fork").Process(
-        target=crowd, args=(port, token, ids, n_clients, nice, report, stop_file))
-    rss = [family_kib(d.pid)]
-    sampling = threading.Event()
+CONDITIONS = ("none", 10, 0)        # no client; the crowd at nice 10; the crowd at nice 0
 
-    def sample():
-        while not sampling.is_set():
-            rss.append(family_kib(d.pid))
-            time.sleep(0.2)
-    sampler = threading.Thread(target=sample, daemon=True)
-    proc.start()
-    sampler.start()
-    time.sleep(1)                       # the crowd connected and busy
-    lat = drops(ctx, root, names)
-    open(stop_file, "w").close()
-    proc.join(60)
-    sampling.set()
-    sampler.join()
-    with open(report) as f:
-        counts = json.load(f)
-    row = dict(p50=pct(lat, 50), p99=pct(lat, 99), requests=counts["requests"], thumbs=counts["thumbs"],
-               errors=counts["errors"], rate=counts["requests"] / counts["seconds"], rss_mb=max(r for r, _ in rss) / 1024,
-               rss_idle_mb=rss[0][0] / 1024, pss_mb=max(p for _, p in rss) / 1024)
-    log(f"web: drop→claim with {n_clients} clients at nice {nice}: p50 {row['p50']:.2f} ms, p99 {row['p99']:.2f} ms; "
-        f"{row['requests']} requests ({row['rate']:.0f}/s), {row['errors']} errors, peak RSS {row['rss_mb']:.1f} MB")
-    return row
+
+def interleaved_rounds(ctx, root, reference, crowds, blocks, per_round):
+    """`blocks` blocks; in each, every condition (order rotated) gets `per_round` drops into the
+    daemon's inbox and as many into the reference claimer's. Returns the latencies of each
+    (condition, target), the crowds' counts and the daemon's names dropped."""
+    lat = {(c, t): [] for c in CONDITIONS for t in ("daemon", "reference")}
+    daemon_names = []
+    stage = os.path.join(root, "stage")
+    for block in range(blocks):
+        order = CONDITIONS[block % 3:] + CONDITIONS[:block % 3]
+        for condition in order:
+            crowd = crowds.get(condition)
+            if crowd:
+                # Every crowd round starts with no thumbnail made: each preview asked for is a
+                # libvips decode the first time, as on a page nobody opened yet.
+                thumbs = os.path.join(root, "inbox", ".upscaled", "thumbs")
+                for entry in os.listdir(thumbs) if os.path.isdir(thumbs) else []:
+                    os.unlink(os.path.join(thumbs, entry))
+                time.sleep(0.3)
+                crowd.go()
+            tag = "q" if condition == "none" else f"n{condition}"
+            names = [f"{tag}-{block}-{i:04d}.png" for i in range(per_round)]
+            lat[(condition, "daemon")] += drops(ctx, stage, os.path.join(root, "inbox"), host_state(root, "claims"), names)
+            daemon_names += names
+            lat[(condition, "reference")] += drops(ctx, os.path.join(reference.root, "stage"), reference.inbox,
+                                                   reference.claims, names)
+            if crowd:
+                crowd.hold()            # returns once its last answer is in
+            # What a round wrote (previews, results) goes to disk now, not during the next round:
+            # a quiet round right after a crowd must not pay for the crowd's writeback.
+            os.sync()
+            time.sleep(0.5)
+        log(f"web: block {block + 1}/{blocks}: " + "; ".join(
+            f"{c if c == 'none' else f'nice {c}'}: p99 {pct(lat[(c, 'daemon')], 99):.2f} ms "
+            f"(reference {pct(lat[(c, 'reference')], 99):.2f})" for c in CONDITIONS))
+    counts = {c: crowds[c].stop() for c in (10, 0)}
+    return lat, counts, daemon_names
 
 
 def bench_web(ctx):
     if not os.path.exists(PHOTO):
         raise Broken(f"web: no {PHOTO}: run packaging/install-test-images")
-    n_failed, n_drops, n_clients = ctx.p["web_failed"], ctx.p["web_drops"], ctx.p["web_clients"]
+    n_failed, n_drops, n_clients, blocks = ctx.p["web_failed"], ctx.p["web_drops"], ctx.p["web_clients"], ctx.p["web_blocks"]
     root = ctx.fresh("web")
     os.makedirs(os.path.join(root, "stage"))
     fill_failed(root, n_failed)
@@ -207,37 +198,55 @@ def bench_web(ctx):
         token = f.read().strip()
     load0 = loadavg()
     one = Client(port, token)
-    listing = json.loads(one.get("/api/failed?limit=500")[1])
-    if listing["total"] != n_failed:
-        raise Broken(f"web: the page lists {listing['total']} failed files, not {n_failed}")
-    ids = [item["id"] for item in listing["items"]]
+    ids = []
+    while len(ids) < n_failed:          # every file's id, 500 a page: the crowd asks for any of them
+        listing = json.loads(one.get(f"/api/failed?limit=500&offset={len(ids)}")[1])
+        if listing["total"] != n_failed or not listing["items"]:
+            raise Broken(f"web: the page lists {listing['total']} failed files, not {n_failed}")
+        ids += [item["id"] for item in listing["items"]]
     listings = {
         "`GET /api/failed?limit=50` (the first page)": timed(one, "/api/failed?limit=50", 20),
         f"`GET /api/failed?limit=50&offset={n_failed - 50}` (the last page)": timed(one, f"/api/failed?limit=50&offset={n_failed - 50}", 20),
         "`GET /api/failed?q=p0012` (a search)": timed(one, "/api/failed?q=p0012", 20),
         "`GET /failed` (the HTML page, 50 rows)": timed(one, "/failed", 20),
         "`GET /api/failed/ID` (one file, found by its id)": timed(one, f"/api/failed/{ids[0]}", 20),
+        f"`GET /api/failed?limit=50` after a change to failed/ (all {n_failed:,} files walked again)": walked(one, root, 10),
     }
     for k, v in listings.items():
         log(f"web: {k}: p50 {v['p50']:.1f} ms, p99 {v['p99']:.1f} ms")
-    names = [f"w{i:05d}.png" for i in range(2 * n_drops)]
-    quiet = drops(ctx, root, names[:n_drops])
-    log(f"web: drop→claim without clients: p50 {pct(quiet, 50):.2f} ms, p99 {pct(quiet, 99):.2f} ms")
-
-    rows = {}
-    for nice in (10, 0):
-        names_here = names[n_drops:] if nice == 10 else [f"x{i:05d}.png" for i in range(n_drops)]
-        rows[nice] = crowd_round(ctx, root, d, port, token, ids, n_clients, nice, names_here)
-        names += names_here if nice == 0 else []
+    rss_before = status_kib(d.pid, "VmRSS") / 1024
+    reference = ReferenceClaimer(ctx.fresh("web-reference"))
+    crowds = {nice: Crowd(port, token, ids, n_clients, nice) for nice in (10, 0)}
+    sampler = RssSampler(d.pid)
+    try:
+        lat, counts, names = interleaved_rounds(ctx, root, reference, crowds, blocks, max(1, n_drops // blocks))
+    finally:
+        rss_mb, pss_mb = sampler.stop()
+        reference.stop()
+        for crowd in crowds.values():
+            if crowd.proc.is_alive():
+                crowd.proc.kill()
     deadline = time.monotonic() + 120
     while any(not n.startswith(".") for n in os.listdir(os.path.join(root, "inbox"))) and time.monotonic() < deadline:
         time.sleep(0.2)
     d.stop()
     account(root, names, allow_inbox=False)
     ctx.commands["web"] = d.shown
+    rows = {}
+    for c in CONDITIONS:
+        daemon_lat, reference_lat = lat[(c, "daemon")], lat[(c, "reference")]
+        row = dict(p50=pct(daemon_lat, 50), p99=pct(daemon_lat, 99), ref_p50=pct(reference_lat, 50),
+                   ref_p99=pct(reference_lat, 99), n=len(daemon_lat))
+        if c != "none":
+            k = counts[c]
+            row.update(requests=k["requests"], thumbs=k["thumbs"], errors=k["errors"],
+                       rate=k["requests"] / max(k["seconds"], 1e-9))
+        rows[c] = row
+        log(f"web: drop→claim, {c if c == 'none' else f'{n_clients} clients at nice {c}'}: daemon p50 {row['p50']:.2f} ms, "
+            f"p99 {row['p99']:.2f} ms; reference p50 {row['ref_p50']:.2f} ms, p99 {row['ref_p99']:.2f} ms")
+    quiet = rows["none"]
     ctx.results["web"] = dict(
-        failed=n_failed, drops=n_drops, clients=n_clients, listings=listings, load=(load0, loadavg()),
-        quiet=dict(p50=pct(quiet, 50), p99=pct(quiet, 99)), crowds=rows,
-        ratio=rows[10]["p99"] / pct(quiet, 99), ratio_same=rows[0]["p99"] / pct(quiet, 99),
-        rss_mb=max(r["rss_mb"] for r in rows.values()), rss_idle_mb=rows[10]["rss_idle_mb"],
-        pss_mb=max(r["pss_mb"] for r in rows.values()))
+        failed=n_failed, drops=n_drops, blocks=blocks, clients=n_clients, listings=listings, load=(load0, loadavg()),
+        rows=rows, ratio=rows[10]["p99"] / quiet["p99"], ratio_same=rows[0]["p99"] / quiet["p99"],
+        ref_ratio=rows[10]["ref_p99"] / quiet["ref_p99"], ref_ratio_same=rows[0]["ref_p99"] / quiet["ref_p99"],
+        rss_mb=rss_mb, rss_idle_mb=rss_before, pss_mb=pss_mb)
