@@ -174,18 +174,7 @@ import UpscaledTestSupport
         let pid = try #require(h.daemon).process.processIdentifier
         var flood: [CInt] = []
         defer { flood.forEach { close($0) } }
-        for _ in 0..<400 {
-            // Non-blocking: connections beyond the listen backlog wait in the kernel, not here.
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(page.probe.port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            flood.append(fd)
-        }
+        for _ in 0..<400 { flood.append(connectWithoutWaiting(to: page.probe.port)) }
         try await Task.sleep(for: .seconds(1))
         let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count ?? 0
         #expect(descriptors < 300, "the daemon holds \(descriptors) descriptors with 400 connections waiting")
@@ -205,17 +194,7 @@ import UpscaledTestSupport
         let page = try await h.startWithPage()
         var slow: [CInt] = []
         defer { slow.forEach { close($0) } }
-        for _ in 0..<140 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(page.probe.port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            slow.append(fd)
-        }
+        for _ in 0..<140 { slow.append(connectWithoutWaiting(to: page.probe.port)) }
         let trickle = { (line: String) in
             for fd in slow { _ = Array(line.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) } }
         }
@@ -237,4 +216,18 @@ import UpscaledTestSupport
         #expect(took < .seconds(15), "it waited \(took) behind them")
         #expect(await h.stop() == 0)
     }
+}
+
+/// A TCP connection to 127.0.0.1:`port`, non-blocking: one beyond the listen backlog waits in
+/// the kernel, not in the test.
+func connectWithoutWaiting(to port: Int) -> CInt {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    return fd
 }
