@@ -44,6 +44,17 @@ public struct HTTPProbe: Sendable {
         try await NIOThreadPool.singleton.runIfActive { try self.exchange(method, path, headers: headers, body: body) }
     }
 
+    /// Connects `fd` to 127.0.0.1:`port`: connect(2)'s result.
+    public static func connectLoopback(_ fd: CInt, port: Int) -> CInt {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+    }
+
     /// The same, blocking the calling thread (for a `deinit`).
     public func exchange(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = []) throws -> Answer {
         let fd = socket(socketPath == nil ? AF_INET : AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -62,13 +73,7 @@ public struct HTTPProbe: Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
         } else {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            connected = Self.connectLoopback(fd, port: port)
         }
         guard connected == 0 else { throw HarnessError(description: "connect to \(socketPath ?? "127.0.0.1:\(port)"): errno \(errno)") }
         var head = "\(method) \(path) HTTP/1.1\r\n"
