@@ -1,9 +1,9 @@
 import NIOCore
 import NIOHTTPTypes
 
-/// Closes a connection whose next request head does not arrive in time: from the connection's
-/// start, and again from the end of each answer (a keep-alive connection waiting for its next
-/// request). The page takes at most `WebServer.maximumConnections` at once, so without this a
+/// Closes a connection whose next request (its head and its body, if any) does not arrive in
+/// time: from the connection's start, and again from the end of each answer (a keep-alive
+/// connection waiting for its next request). The page takes at most `WebServer.maximumConnections` at once, so without this a
 /// local user sending one header line every few seconds (slowloris) on that many connections
 /// would keep everyone else out for as long as they liked; the idle timeout alone never fires,
 /// since bytes keep coming. A stream that is being answered (live updates) has no deadline.
@@ -14,7 +14,8 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    /// Plenty for any client that means it (a browser sends its head in one packet).
+    /// Plenty for any client that means it (a browser sends a request of this page's size in one
+    /// packet or two).
     static let limit = TimeAmount.seconds(10)
 
     private let limit: TimeAmount
@@ -32,7 +33,8 @@ final class RequestHeadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) {
+        // The whole request, body too: a body sent a byte at a time would hold a slot as well.
+        if case .end = unwrapInboundIn(data) {
             timer?.cancel()
             timer = nil
         }
