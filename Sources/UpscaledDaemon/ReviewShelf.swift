@@ -90,8 +90,9 @@ public struct ReviewShelf: Sendable {
         folders.append((directory, modified))
         // Names as bytes: two names that are not UTF-8 must never look alike (a String would
         // repair both to the same replacement characters).
-        let names = Set(entries.map(\.name.bytes))
-        for entry in entries where entry.name.bytes.first != UInt8(ascii: ".") {
+        let named = entries.map { ($0, $0.name.bytes) }
+        let names = Set(named.map(\.1))
+        for (entry, name) in named where name.first != UInt8(ascii: ".") {
             let path = relative.isEmpty ? FilePath(root: nil, [entry.name]) : relative.appending(entry.name)
             var info = stat()
             guard directory.appending(entry.name).withPlatformString({ lstat($0, &info) }) == 0 else { continue }
@@ -99,7 +100,6 @@ public struct ReviewShelf: Sendable {
             case S_IFDIR where depth < Self.maximumDepth:
                 walk(path, depth: depth + 1, into: &found, folders: &folders)
             case S_IFREG:
-                let name = entry.name.bytes
                 if name.count > 5, name.suffix(5).elementsEqual(".json".utf8), names.contains(Array(name.dropLast(5))) { continue }
                 if kind == .quarantine, entry.name.display.contains(".blurred.") { continue }     // the API's kept answer
                 let sidecarName = OutputNaming.sidecar(for: entry.name)
@@ -110,7 +110,7 @@ public struct ReviewShelf: Sendable {
                                   modified: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9,
                                   inode: inode, changed: changed, sidecar: sidecar))
             default:
-                continue                                   // symlinks and devices are never served
+                continue                                   // symlinks, FIFOs, sockets, devices: never served
             }
         }
     }
