@@ -6,21 +6,33 @@ import UpscaledCore
 import UpscaledDaemon
 
 /// The open event streams (`GET /api/events`), so a graceful shutdown can end them: the
-/// server waits for every request to finish, and a stream never would by itself.
+/// server waits for every request to finish, and a stream never would by itself. Once ended,
+/// no stream opens again: a browser's `EventSource` reconnects by itself a few seconds after
+/// its stream ends, and a stream opened during the shutdown would hold it up for good.
 final class EventStreams: Sendable {
-    private let open = Mutex<[UInt64: AsyncStream<ByteBuffer>.Continuation]>([:])
+    private let state = Mutex<(open: [UInt64: AsyncStream<ByteBuffer>.Continuation], ended: Bool)>(([:], false))
     private let next = Atomic<UInt64>(0)
 
-    func add(_ continuation: AsyncStream<ByteBuffer>.Continuation) -> UInt64 {
-        let token = next.add(1, ordering: .relaxed).newValue
-        open.withLock { $0[token] = continuation }
-        return token
+    /// A token for the next stream (to remove it by, whether it was added or not).
+    func token() -> UInt64 { next.add(1, ordering: .relaxed).newValue }
+
+    /// Adds the stream; false once `endAll` has run (the daemon is stopping).
+    func add(_ continuation: AsyncStream<ByteBuffer>.Continuation, token: UInt64) -> Bool {
+        state.withLock { state in
+            guard !state.ended else { return false }
+            state.open[token] = continuation
+            return true
+        }
     }
 
-    func remove(_ token: UInt64) { _ = open.withLock { $0.removeValue(forKey: token) } }
+    func remove(_ token: UInt64) { _ = state.withLock { $0.open.removeValue(forKey: token) } }
 
     func endAll() {
-        for continuation in open.withLock({ Array($0.values) }) { continuation.finish() }
+        let open = state.withLock { state in
+            state.ended = true
+            return Array(state.open.values)
+        }
+        for continuation in open { continuation.finish() }
     }
 }
 
@@ -48,13 +60,17 @@ extension WebSite {
                 continuation.yield(ByteBuffer(string: ": still here\n\n"))
             }
         }
-        let streamToken = streams.add(continuation)
         let streams = self.streams
+        let streamToken = streams.token()
         continuation.onTermination = { _ in
             status.removeObserver(statusToken)
             history.removeObserver(historyToken)
             keepAlive.cancel()
             streams.remove(streamToken)
+        }
+        guard streams.add(continuation, token: streamToken) else {
+            continuation.finish()                       // its observers and timer go with it
+            return WebSite.problem(.serviceUnavailable, "the daemon is stopping")
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
                         body: ResponseBody { writer in

@@ -213,7 +213,8 @@ import UpscaledTestSupport
         }
         let (status, took) = try await answer.value
         #expect(status == 200, "a request with the token did not get through the slow connections")
-        #expect(took < .seconds(15), "it waited \(took) behind them")
+        // Without the deadline it would wait for as long as they trickle (22 s more here), then time out.
+        #expect(took < .seconds(21), "it waited \(took) behind them")
         #expect(await h.stop() == 0)
     }
 }
