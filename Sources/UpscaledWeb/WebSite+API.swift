@@ -44,8 +44,9 @@ struct ActionJSON: Codable, Sendable {
 /// What a listing asks for: `offset`, `limit` (1…500, default 50) and `q` (a part of the name,
 /// any case). Anything else in the query is ignored; nonsense gets 400.
 struct ShelfQuery: Sendable {
+    static let defaultLimit = 50
     var offset = 0
-    var limit = 50
+    var limit = ShelfQuery.defaultLimit
     /// As typed (the search box shows it back so).
     var text = ""
     /// What names are matched against, in lower case as they are.
@@ -53,7 +54,7 @@ struct ShelfQuery: Sendable {
 
     /// `limit` and `q` for the newer/older links (HTML-escaped), so the next page keeps both.
     var pagingParameters: String {
-        (limit == 50 ? "" : "&amp;limit=\(limit)") + (text.isEmpty ? "" : "&amp;q=\(HTMLText.queryValue(text))")
+        (limit == Self.defaultLimit ? "" : "&amp;limit=\(limit)") + (text.isEmpty ? "" : "&amp;q=\(HTMLText.queryValue(text))")
     }
 
     init(_ uri: URI) throws(HTTPError) {
@@ -116,7 +117,8 @@ extension WebSite {
         let shelf = self.shelf(kind)
         return try await io {
             var items = self.items(shelf)
-            if !query.text.isEmpty { items = items.filter { $0.relative.display.lowercased().contains(query.needle) } }
+            let needle = query.needle                   // once, not once per name
+            if !needle.isEmpty { items = items.filter { $0.relative.display.lowercased().contains(needle) } }
             let slice = items.dropFirst(query.offset).prefix(query.limit)
             return ShelfPageJSON(folder: kind.rawValue, total: items.count, offset: query.offset, limit: query.limit,
                                  items: slice.map { Self.describe($0, on: shelf) })
